@@ -1,0 +1,193 @@
+/**
+ * Supabase-compatible bootstrap for a PLAIN PostgreSQL 15 cluster (the Docker-less local stack).
+ *
+ * It recreates the parts of the Supabase database image (supabase/postgres init scripts) that this
+ * project's migrations, RLS policies and tests rely on: the API roles, the `auth` schema with
+ * `auth.users` and the `auth.*()` claim helpers, the `extensions` schema, and Supabase's default
+ * privileges on `public`.
+ *
+ * This is NOT a migration and must never run against a Supabase database (hosted or `supabase
+ * start`): it refuses to run where an `auth` schema already exists. Run it as a superuser.
+ */
+
+do $$
+begin
+    if exists (select 1 from pg_catalog.pg_namespace where nspname = 'auth') then
+        raise exception 'bootstrap refused: schema "auth" already exists; this looks like a Supabase database (or one already bootstrapped)'
+            using errcode = 'P0001',
+                  hint = 'The bootstrap is only for a fresh plain PostgreSQL cluster made by devstack.';
+    end if;
+end
+$$;
+
+-- Roles -------------------------------------------------------------------------------------------
+-- Attributes as in supabase/postgres: API roles cannot log in; `authenticator` logs in and switches.
+do $$
+begin
+    if not exists (select 1 from pg_catalog.pg_roles where rolname = 'postgres') then
+        create role postgres login;
+    end if;
+end
+$$;
+-- On hosted projects `postgres` is not a superuser; it may create roles/databases and bypass RLS.
+alter role postgres nosuperuser createrole createdb replication bypassrls login password 'postgres';
+
+create role anon nologin noinherit;
+create role authenticated nologin noinherit;
+create role service_role nologin noinherit bypassrls;
+create role authenticator login noinherit password 'postgres';
+create role supabase_auth_admin login noinherit createrole password 'postgres';
+
+grant anon, authenticated, service_role to authenticator;
+grant anon, authenticated, service_role to postgres with admin option;
+
+-- Statement timeouts as set on Supabase's API roles.
+alter role anon set statement_timeout = '3s';
+alter role authenticated set statement_timeout = '8s';
+alter role authenticator set statement_timeout = '8s';
+
+-- The database belongs to postgres, as on Supabase (so postgres owns `public` via pg_database_owner).
+do $$
+begin
+    execute format('alter database %I owner to postgres', current_database());
+    execute format('alter database %I set search_path to "$user", public, extensions', current_database());
+end
+$$;
+
+-- Schema `extensions` ------------------------------------------------------------------------------
+create schema extensions authorization postgres;
+grant usage on schema extensions to anon, authenticated, service_role;
+alter default privileges in schema extensions grant all on tables to postgres, anon, authenticated, service_role;
+alter default privileges in schema extensions grant all on functions to postgres, anon, authenticated, service_role;
+alter default privileges in schema extensions grant all on sequences to postgres, anon, authenticated, service_role;
+
+create extension if not exists pgcrypto with schema extensions;
+create extension if not exists "uuid-ossp" with schema extensions;
+
+-- Extensions Supabase ships that need a superuser to enable; installed where the packages exist.
+do $$
+begin
+    if exists (select 1 from pg_catalog.pg_available_extensions where name = 'pgtap') then
+        create extension if not exists pgtap with schema extensions;
+    end if;
+    if exists (select 1 from pg_catalog.pg_available_extensions where name = 'plpgsql_check') then
+        create extension if not exists plpgsql_check with schema extensions;
+    end if;
+    if exists (select 1 from pg_catalog.pg_available_extensions where name = 'pg_cron')
+       and pg_catalog.current_setting('shared_preload_libraries') like '%pg_cron%' then
+        create extension if not exists pg_cron with schema pg_catalog;  -- as on Supabase
+        grant usage on schema cron to postgres with grant option;
+        grant all on all tables in schema cron to postgres with grant option;
+        grant all on all sequences in schema cron to postgres with grant option;
+        grant all on all functions in schema cron to postgres with grant option;
+    end if;
+end
+$$;
+
+-- Schema `auth` (owned by supabase_auth_admin, as on Supabase) ---------------------------------------
+create schema auth authorization supabase_auth_admin;
+grant usage on schema auth to anon, authenticated, service_role, postgres;
+
+/** The user table Supabase Auth (GoTrue) maintains; the columns apps and policies rely on. */
+create table auth.users (
+    instance_id uuid,
+    id uuid primary key default gen_random_uuid(),
+    aud varchar(255) default 'authenticated',
+    role varchar(255) default 'authenticated',
+    email varchar(255),
+    encrypted_password varchar(255),
+    email_confirmed_at timestamptz,
+    invited_at timestamptz,
+    confirmation_token varchar(255),
+    confirmation_sent_at timestamptz,
+    recovery_token varchar(255),
+    recovery_sent_at timestamptz,
+    last_sign_in_at timestamptz,
+    raw_app_meta_data jsonb default '{}'::jsonb,
+    raw_user_meta_data jsonb default '{}'::jsonb,
+    is_super_admin boolean,
+    created_at timestamptz default now(),
+    updated_at timestamptz default now(),
+    phone text unique default null,
+    phone_confirmed_at timestamptz,
+    confirmed_at timestamptz generated always as (least(email_confirmed_at, phone_confirmed_at)) stored,
+    banned_until timestamptz,
+    is_sso_user boolean not null default false,
+    deleted_at timestamptz,
+    is_anonymous boolean not null default false
+);
+create index users_instance_id_idx on auth.users (instance_id);
+create index users_is_anonymous_idx on auth.users (is_anonymous);
+create unique index users_email_partial_key on auth.users (email) where (is_sso_user = false);
+alter table auth.users owner to supabase_auth_admin;
+alter table auth.users enable row level security;
+-- Migrations may reference auth.users(id) in foreign keys, as on Supabase.
+grant references, select on auth.users to postgres;
+grant all on auth.users to postgres;
+
+-- The claim helpers read `request.jwt.claims` (PostgREST >= 9) or the legacy per-claim GUCs.
+create function auth.uid() returns uuid
+    language sql stable
+    set search_path = ''
+as $$
+    select coalesce(
+        nullif(pg_catalog.current_setting('request.jwt.claim.sub', true), ''),
+        (nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
+    )::uuid
+$$;
+comment on function auth.uid() is 'Deprecated. Use auth.jwt() -> ''sub'' instead.';
+
+create function auth.role() returns text
+    language sql stable
+    set search_path = ''
+as $$
+    select coalesce(
+        nullif(pg_catalog.current_setting('request.jwt.claim.role', true), ''),
+        (nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
+    )::text
+$$;
+comment on function auth.role() is 'Deprecated. Use auth.jwt() -> ''role'' instead.';
+
+create function auth.email() returns text
+    language sql stable
+    set search_path = ''
+as $$
+    select coalesce(
+        nullif(pg_catalog.current_setting('request.jwt.claim.email', true), ''),
+        (nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'email')
+    )::text
+$$;
+comment on function auth.email() is 'Deprecated. Use auth.jwt() -> ''email'' instead.';
+
+create function auth.jwt() returns jsonb
+    language sql stable
+    set search_path = ''
+as $$
+    select coalesce(
+        nullif(pg_catalog.current_setting('request.jwt.claim', true), ''),
+        nullif(pg_catalog.current_setting('request.jwt.claims', true), '')
+    )::jsonb
+$$;
+
+alter function auth.uid() owner to supabase_auth_admin;
+alter function auth.role() owner to supabase_auth_admin;
+alter function auth.email() owner to supabase_auth_admin;
+alter function auth.jwt() owner to supabase_auth_admin;
+grant execute on function auth.uid(), auth.role(), auth.email(), auth.jwt()
+    to postgres, anon, authenticated, service_role;
+
+-- Schema `public`: Supabase's default privileges --------------------------------------------------
+-- On Supabase the API roles get ALL on every new table, sequence and function in `public`: RLS and
+-- explicit revokes are what protect data, not missing grants. Reproduce that, so a missing revoke
+-- fails here exactly as it would in production.
+grant usage on schema public to postgres, anon, authenticated, service_role;
+alter default privileges for role postgres in schema public grant all on tables to anon, authenticated, service_role;
+alter default privileges for role postgres in schema public grant all on functions to anon, authenticated, service_role;
+alter default privileges for role postgres in schema public grant all on sequences to anon, authenticated, service_role;
+
+-- PostgREST's `graphql_public` schema exists on Supabase (it is in the exposed schema list).
+create schema if not exists graphql_public authorization postgres;
+grant usage on schema graphql_public to anon, authenticated, service_role;
+
+-- Reload signal PostgREST listens on; harmless here, kept so migrations that notify work.
+comment on schema auth is 'Supabase Auth schema (recreated by devstack/bootstrap.sql for local, Docker-less use)';
