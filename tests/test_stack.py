@@ -33,12 +33,13 @@ def test_auth_helpers_are_null_without_claims(db):
     assert row == (None, None, None, None)
 
 
-def test_auth_helpers_read_empty_settings_as_null_after_a_request(db):
+def test_auth_helpers_read_empty_settings_as_null_after_a_request(db_url):
     """After a transaction-local set_config the GUC reads back as '' (not NULL) in the session."""
-    with db.transaction():
-        db.execute("select set_config('request.jwt.claims', '{\"sub\": \"x\"}', true)")
-    assert db.execute("select current_setting('request.jwt.claims', true)").fetchone()[0] == ""
-    assert db.execute("select auth.uid(), auth.jwt()").fetchone() == (None, None)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        with conn.transaction():
+            conn.execute("select set_config('request.jwt.claims', '{\"sub\": \"x\"}', true)")
+        assert conn.execute("select current_setting('request.jwt.claims', true)").fetchone()[0] == ""
+        assert conn.execute("select auth.uid(), auth.jwt()").fetchone() == (None, None)
 
 
 @pytest.mark.parametrize(

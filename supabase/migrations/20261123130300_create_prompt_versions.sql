@@ -33,7 +33,9 @@ create index prompt_versions_created_by_idx on public.prompt_versions (created_b
 alter table public.prompts
     add constraint prompts_current_version_id_fkey
     foreign key (id, current_version_id) references public.prompt_versions (prompt_id, id);
-create index prompts_current_version_id_id_idx on public.prompts (current_version_id, id);
+-- Covers the composite foreign key (the primary key alone would serve lookups too; this keeps
+-- the advisors' unindexed_foreign_keys check clean).
+create index prompts_id_current_version_id_idx on public.prompts (id, current_version_id);
 
 /**
  * BEFORE INSERT on prompt_versions: lock the parent prompt and assign max + 1.
