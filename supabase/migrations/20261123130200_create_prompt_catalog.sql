@@ -1,7 +1,8 @@
 /**
  * The catalog: modules → lessons → prompts.
- * Every signed-in user reads modules and lessons (they are the course outline). Prompts are read
- * by learners with access only when published and not deleted; admins manage everything.
+ * Every signed-in user reads modules and lessons (they are the course outline, managed with the
+ * service role). Prompts are read by learners with access only when published and not deleted;
+ * prompt admins manage prompts.
  */
 
 /** A course module: the top level of the outline. */
@@ -14,7 +15,7 @@ create table public.prompt_modules (
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now()
 );
-comment on table public.prompt_modules is 'Course modules (outline level 1). Signed-in users read; admins write.';
+comment on table public.prompt_modules is 'Course modules (outline level 1). Signed-in users read; the service role writes.';
 
 create trigger prompt_modules_set_updated_at
     before update on public.prompt_modules
@@ -22,22 +23,12 @@ create trigger prompt_modules_set_updated_at
 
 alter table public.prompt_modules enable row level security;
 revoke all on table public.prompt_modules from anon, authenticated;
-grant select, insert, update, delete on table public.prompt_modules to authenticated;
+grant select on table public.prompt_modules to authenticated;
 grant all on table public.prompt_modules to service_role;
 
 create policy "prompt_modules: signed-in users can read modules"
     on public.prompt_modules for select to authenticated
     using ((select auth.uid()) is not null);
-create policy "prompt_modules: admins can create modules"
-    on public.prompt_modules for insert to authenticated
-    with check ((select public.fn_is_prompt_admin()));
-create policy "prompt_modules: admins can update modules"
-    on public.prompt_modules for update to authenticated
-    using ((select public.fn_is_prompt_admin()))
-    with check ((select public.fn_is_prompt_admin()));
-create policy "prompt_modules: admins can delete modules"
-    on public.prompt_modules for delete to authenticated
-    using ((select public.fn_is_prompt_admin()));
 
 /** A lesson inside a module (outline level 2). */
 create table public.prompt_lessons (
@@ -53,7 +44,7 @@ create table public.prompt_lessons (
     -- Target of prompts' (lesson_id, module_id) foreign key: a prompt's lesson is in its module.
     unique (id, module_id)
 );
-comment on table public.prompt_lessons is 'Lessons within a module (outline level 2). Signed-in users read; admins write.';
+comment on table public.prompt_lessons is 'Lessons within a module (outline level 2). Signed-in users read; the service role writes.';
 
 create trigger prompt_lessons_set_updated_at
     before update on public.prompt_lessons
@@ -61,22 +52,12 @@ create trigger prompt_lessons_set_updated_at
 
 alter table public.prompt_lessons enable row level security;
 revoke all on table public.prompt_lessons from anon, authenticated;
-grant select, insert, update, delete on table public.prompt_lessons to authenticated;
+grant select on table public.prompt_lessons to authenticated;
 grant all on table public.prompt_lessons to service_role;
 
 create policy "prompt_lessons: signed-in users can read lessons"
     on public.prompt_lessons for select to authenticated
     using ((select auth.uid()) is not null);
-create policy "prompt_lessons: admins can create lessons"
-    on public.prompt_lessons for insert to authenticated
-    with check ((select public.fn_is_prompt_admin()));
-create policy "prompt_lessons: admins can update lessons"
-    on public.prompt_lessons for update to authenticated
-    using ((select public.fn_is_prompt_admin()))
-    with check ((select public.fn_is_prompt_admin()));
-create policy "prompt_lessons: admins can delete lessons"
-    on public.prompt_lessons for delete to authenticated
-    using ((select public.fn_is_prompt_admin()));
 
 /**
  * A prompt. Its content lives in immutable `prompt_versions`; `current_version_id` points at the
