@@ -94,6 +94,8 @@ begin
     -- One sync at a time per cohort, so snapshots never interleave.
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('cohort-sync:cohort:' || v_cohort, 0));
 
+    -- Tells plpgsql_check the shape of the temporary table (a no-op at run time).
+    perform 'PRAGMA:TABLE: cohort_sync_rows (ord integer, m jsonb, email text, first_name text, last_name text, circle_member_id text, status text, error text, source_hash text)';
     create temporary table cohort_sync_rows on commit drop as
     with raw as (
         select t.ord::integer as ord,
