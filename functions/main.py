@@ -1,0 +1,128 @@
+"""The four HTTP functions (functions-framework targets), served under /functions/v1/<name>.
+
+Run one alone:  functions-framework --source=functions/main.py --target=publish_prompt
+Each handler is the same data path: HTTP checks (method, size, content type; `functions._http`)
+-> authenticate (JWT or webhook signature) -> parse and validate the body (pydantic)
+-> one RPC (as the caller, or as service_role for cohort-sync) -> response.
+Functions-framework may load this file several times (once per target); it holds no state.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import flask
+import functions_framework
+from pydantic import BaseModel
+
+from functions import _db, _webhooks
+from functions._auth import authenticate
+from functions._errors import FunctionError
+from functions._http import Endpoint, Reply, parse_json, serve, shape, validate
+from functions._settings import settings
+from functions.models import (
+    MAX_COHORT_SYNC_BODY_BYTES,
+    MAX_PUBLISH_BODY_BYTES,
+    MAX_USAGE_BODY_BYTES,
+    AccessCheckResponse,
+    CohortSyncRequest,
+    CohortSyncResponse,
+    PublishPromptRequest,
+    PublishPromptResponse,
+    RpcRequest,
+    UsageEventsRequest,
+    UsageEventsResponse,
+)
+
+log = logging.getLogger("functions")
+
+PUBLISH_PROMPT = Endpoint(methods=("POST",), max_body_bytes=MAX_PUBLISH_BODY_BYTES)
+USAGE_EVENTS = Endpoint(methods=("POST",), max_body_bytes=MAX_USAGE_BODY_BYTES)
+ACCESS_CHECK = Endpoint(methods=("GET",), max_body_bytes=None)
+COHORT_SYNC = Endpoint(methods=("POST",), max_body_bytes=MAX_COHORT_SYNC_BODY_BYTES, cors=False)
+#: Response header set on a cohort-sync delivery whose webhook-id was already applied.
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def _as_caller(request: flask.Request, body: bytes, rpc: str, *, params: type[RpcRequest] | None,
+               result: type[BaseModel], status: int) -> Reply:
+    """The user functions' data path: authenticate the JWT -> validate the body -> one RPC as
+    the caller (RLS applies) -> the result checked against the response model."""
+    config = settings()
+    caller = authenticate(request.headers.get("Authorization"), config)
+    arguments = validate(params, parse_json(body)).rpc_params() if params else {}
+    answer = _db.call(_db.user_client(config, caller.token), rpc, arguments)
+    return shape(result, answer, status)
+
+
+def _publish_prompt(request: flask.Request, body: bytes) -> Reply:
+    """Publish an existing version, or create the next version and publish it (admins only)."""
+    return _as_caller(request, body, "publish_prompt_version",
+                      params=PublishPromptRequest, result=PublishPromptResponse, status=200)
+
+
+def _usage_events(request: flask.Request, body: bytes) -> Reply:
+    """Record a batch of the caller's usage events (opt-out and flags applied by the database)."""
+    return _as_caller(request, body, "ingest_usage_events",
+                      params=UsageEventsRequest, result=UsageEventsResponse, status=202)
+
+
+def _access_check(request: flask.Request, body: bytes) -> Reply:
+    """Tell whether the caller may use the prompt library (the database audits the check)."""
+    return _as_caller(request, body, "check_prompt_access",
+                      params=None, result=AccessCheckResponse, status=200)
+
+
+def _record_failed_sync(delivery_id: str, payload: CohortSyncRequest, error: FunctionError) -> None:
+    """Best effort: leave a ``failed`` sync run for a delivery the database could not apply."""
+    try:
+        _db.call(_db.service_client(settings()), "record_failed_cohort_sync", {
+            "delivery_id": delivery_id,
+            "cohort_id": payload.cohort_id,
+            "mode": payload.mode,
+            "error": f"{error.code}: {error.message}",
+        })
+    except Exception:  # noqa: BLE001 - recording is best effort; the caller gets the first error
+        log.exception("cohort-sync %s: could not record the failed run", delivery_id)
+
+
+def _cohort_sync(request: flask.Request, body: bytes) -> Reply:
+    """Apply one signed cohort webhook delivery, once per webhook-id."""
+    config = settings()
+    delivery = _webhooks.verify(body, request.headers, config.webhook_secret)
+    payload = validate(CohortSyncRequest, parse_json(body))
+    params = {"delivery_id": delivery.id, "payload": payload.rpc_payload()}
+    try:
+        result = _db.call(_db.service_client(config), "sync_cohort_members", params)
+    except FunctionError as exc:
+        if _db.failed_in_database(exc):
+            _record_failed_sync(delivery.id, payload, exc)
+        raise
+    reply = shape(CohortSyncResponse, result, 200)
+    if isinstance(result, dict) and result.get("replayed") is True:
+        reply.headers[REPLAYED_HEADER] = "true"
+    return reply
+
+
+@functions_framework.http
+def publish_prompt(request: flask.Request) -> flask.Response:
+    """POST /functions/v1/publish-prompt."""
+    return serve(request, PUBLISH_PROMPT, _publish_prompt)
+
+
+@functions_framework.http
+def usage_events(request: flask.Request) -> flask.Response:
+    """POST /functions/v1/usage-events."""
+    return serve(request, USAGE_EVENTS, _usage_events)
+
+
+@functions_framework.http
+def access_check(request: flask.Request) -> flask.Response:
+    """GET /functions/v1/access-check."""
+    return serve(request, ACCESS_CHECK, _access_check)
+
+
+@functions_framework.http
+def cohort_sync(request: flask.Request) -> flask.Response:
+    """POST /functions/v1/cohort-sync (Standard Webhooks signed, no JWT)."""
+    return serve(request, COHORT_SYNC, _cohort_sync)
