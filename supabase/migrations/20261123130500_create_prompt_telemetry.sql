@@ -112,11 +112,16 @@ revoke all on table public.prompt_usage_logs from anon, authenticated;
 grant select, insert on table public.prompt_usage_logs to authenticated;
 grant all on table public.prompt_usage_logs to service_role;
 
+-- A learner without access (not a member, or revoked) reads none, not even their own past events.
 create policy "prompt_usage_logs: users read their own events while opted in, admins read all"
     on public.prompt_usage_logs for select to authenticated
     using (
         (select public.fn_is_prompt_admin())
-        or (user_id = (select auth.uid()) and not (select public.fn_user_has_opted_out()))
+        or (
+            user_id = (select auth.uid())
+            and not (select public.fn_user_has_opted_out())
+            and (select public.fn_user_has_prompt_access())
+        )
     );
 create policy "prompt_usage_logs: users log their own events on visible prompts"
     on public.prompt_usage_logs for insert to authenticated

@@ -23,7 +23,9 @@ create index prompt_access_audit_created_at_idx on public.prompt_access_audit us
 create index prompt_access_audit_user_id_created_at_idx on public.prompt_access_audit (user_id, created_at desc);
 
 alter table public.prompt_access_audit enable row level security;
-revoke all on table public.prompt_access_audit from anon, authenticated;
+-- service_role too: Supabase's default privileges give it ALL on new tables, and the audit trail
+-- must not be rewritten or deleted through the API (retention purges it as the table owner).
+revoke all on table public.prompt_access_audit from anon, authenticated, service_role;
 grant select on table public.prompt_access_audit to authenticated;
 grant select, insert on table public.prompt_access_audit to service_role;
 

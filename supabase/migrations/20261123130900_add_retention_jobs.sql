@@ -6,7 +6,8 @@
 
 /**
  * Delete expired audit rows and usage events; returns how many of each were deleted.
- * Security definer is not needed: it runs as the cron job's owner (postgres) or the service role.
+ * Security definer is not needed: it runs as the cron job's owner (postgres), which owns both
+ * tables. No API role may execute it: the service role may not delete audit rows (contract §3).
  */
 create function private.purge_expired_telemetry(
     audit_retention interval default interval '90 days',
@@ -35,8 +36,7 @@ end;
 $$;
 comment on function private.purge_expired_telemetry(interval, interval) is
     'Delete access-audit rows and usage events older than the given ages (defaults 90 and 365 days).';
-revoke execute on function private.purge_expired_telemetry(interval, interval) from public, anon, authenticated;
-grant execute on function private.purge_expired_telemetry(interval, interval) to service_role;
+revoke execute on function private.purge_expired_telemetry(interval, interval) from public, anon, authenticated, service_role;
 
 do $$
 begin
