@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from functions._errors import Unauthorized
+from functions._errors import BadRequest, Unauthorized
 
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
@@ -39,7 +39,8 @@ def _verifier(secret: str) -> Webhook:
 
 
 def verify(body: bytes, headers: Mapping[str, str], secret: str) -> Delivery:
-    """Check the Standard Webhooks signature of ``body``; return the delivery or raise 401."""
+    """Check the Standard Webhooks signature of ``body``; return the delivery or raise 401
+    (400 for a body that is not UTF-8: the library verifies text)."""
     values = {name: (headers.get(name) or "").strip() for name in HEADERS}
     missing = [name for name, value in values.items() if not value]
     if missing:
@@ -51,12 +52,16 @@ def verify(body: bytes, headers: Mapping[str, str], secret: str) -> Delivery:
             f"{ID_HEADER} is longer than {MAX_ID_LENGTH} characters", code="invalid_signature"
         )
     try:
-        _verifier(secret).verify(body, values, json_parse=False)
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not valid UTF-8") from None
+    try:
+        _verifier(secret).verify(text, values, json_parse=False)
     except WebhookVerificationError as exc:
         reason = str(exc) or "invalid signature"
         raise Unauthorized(f"webhook signature refused: {reason}", code="invalid_signature") from None
     except (ValueError, TypeError):
-        # A malformed signature entry (no "v1," prefix, bad base64) or a body that is not UTF-8.
+        # A malformed signature entry: no "v1," prefix, more than one comma, bad base64.
         raise Unauthorized(
             "webhook signature refused: malformed webhook-signature header", code="invalid_signature"
         ) from None

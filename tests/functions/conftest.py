@@ -119,6 +119,6 @@ def client_for(app_for: Callable[[str], flask.Flask]) -> Callable[[str], Any]:
 
 
 @pytest.fixture
-def user_token() -> str:
+def unit_token() -> str:
     """A valid user token for the unit-test secret."""
     return make_token()

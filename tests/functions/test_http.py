@@ -61,35 +61,35 @@ def _error(response, status: int, code: str) -> dict:
 # ----- success paths -----------------------------------------------------------------------
 
 def test_publish_new_content_calls_the_rpc_as_the_caller_and_returns_the_contract_shape(
-        client_for, fake_api, user_token):
+        client_for, fake_api, unit_token):
     fake_api.answer("publish_prompt_version", 200, PUBLISHED)
     response = _post(client_for("publish_prompt"), {"prompt_id": PROMPT, "markdown_body": "# v3",
-                                                    "changelog": "tighter"}, user_token)
+                                                    "changelog": "tighter"}, unit_token)
     assert response.status_code == 200
     assert response.get_json() == {k: PUBLISHED[k] for k in (
         "prompt_id", "current_version_id", "version_number", "status", "published_at")}
     (call,) = fake_api.calls_to("publish_prompt_version")
     assert call.method == "POST"
-    assert call.headers["Authorization"] == f"Bearer {user_token}"
+    assert call.headers["Authorization"] == f"Bearer {unit_token}"
     assert call.headers["apikey"] == "anon-key"
     assert json.loads(call.content) == {"prompt_id": PROMPT, "markdown_body": "# v3", "changelog": "tighter"}
 
 
-def test_publish_existing_version_sends_only_the_ids(client_for, fake_api, user_token):
+def test_publish_existing_version_sends_only_the_ids(client_for, fake_api, unit_token):
     fake_api.answer("publish_prompt_version", 200, PUBLISHED)
-    response = _post(client_for("publish_prompt"), {"prompt_id": PROMPT, "version_id": VERSION}, user_token)
+    response = _post(client_for("publish_prompt"), {"prompt_id": PROMPT, "version_id": VERSION}, unit_token)
     assert response.status_code == 200
     (call,) = fake_api.calls_to("publish_prompt_version")
     assert json.loads(call.content) == {"prompt_id": PROMPT, "version_id": VERSION}
 
 
-def test_usage_events_are_forwarded_and_answered_202(client_for, fake_api, user_token):
+def test_usage_events_are_forwarded_and_answered_202(client_for, fake_api, unit_token):
     fake_api.answer("ingest_usage_events", 200, {"accepted": 1, "anonymized": 0, "dropped": 1})
     at = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     events = [{"prompt_id": PROMPT, "action": "copy", "occurred_at": at,
                "metadata": {"client": "web", "ref": None}},
               {"prompt_id": str(uuid.uuid4()), "action": "view"}]
-    response = _post(client_for("usage_events"), {"events": events}, user_token)
+    response = _post(client_for("usage_events"), {"events": events}, unit_token)
     assert response.status_code == 202
     assert response.get_json() == {"accepted": 1, "anonymized": 0, "dropped": 1}
     sent = json.loads(fake_api.calls_to("ingest_usage_events")[0].content)["events"]
@@ -98,19 +98,19 @@ def test_usage_events_are_forwarded_and_answered_202(client_for, fake_api, user_
     assert sent[1] == {"prompt_id": events[1]["prompt_id"], "action": "view"}
 
 
-def test_access_check_is_a_get_answered_200(client_for, fake_api, user_token):
+def test_access_check_is_a_get_answered_200(client_for, fake_api, unit_token):
     fake_api.answer("check_prompt_access", 200,
                     {"has_access": True, "reason": "active_cohort_member", "cohort_ids": ["c1"]})
-    response = client_for("access_check").get("/", headers=bearer(user_token))
+    response = client_for("access_check").get("/", headers=bearer(unit_token))
     assert response.status_code == 200
     assert response.get_json() == {"has_access": True, "reason": "active_cohort_member", "cohort_ids": ["c1"]}
     assert response.headers["Content-Length"] == str(len(response.get_data()))
 
 
-def test_feature_disabled_access_check_is_a_200_answer(client_for, fake_api, user_token):
+def test_feature_disabled_access_check_is_a_200_answer(client_for, fake_api, unit_token):
     fake_api.answer("check_prompt_access", 200,
                     {"has_access": False, "reason": "feature_disabled", "cohort_ids": []})
-    response = client_for("access_check").get("/", headers=bearer(user_token))
+    response = client_for("access_check").get("/", headers=bearer(unit_token))
     assert response.status_code == 200
     assert response.get_json()["reason"] == "feature_disabled"
 
@@ -182,25 +182,25 @@ def test_webhook_has_no_cors_and_refuses_options(client_for):
 # ----- 413 -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("target", LIMITS)
-def test_body_over_the_limit_is_413_from_content_length(client_for, target, user_token):
+def test_body_over_the_limit_is_413_from_content_length(client_for, target, unit_token):
     data = b" " * (LIMITS[target] + 1)
     response = client_for(target).post("/", data=data, headers={
-        "Content-Type": "application/json", **bearer(user_token)})
+        "Content-Type": "application/json", **bearer(unit_token)})
     _error(response, 413, "payload_too_large")
 
 
-def test_chunked_body_over_the_limit_is_413_from_the_bytes_read(client_for, user_token):
+def test_chunked_body_over_the_limit_is_413_from_the_bytes_read(client_for, unit_token):
     data = b"[" + b"1," * models.MAX_PUBLISH_BODY_BYTES + b"1]"
     response = client_for("publish_prompt").post(
-        "/", input_stream=io.BytesIO(data), headers={"Content-Type": "application/json", **bearer(user_token)},
+        "/", input_stream=io.BytesIO(data), headers={"Content-Type": "application/json", **bearer(unit_token)},
         environ_overrides={"wsgi.input_terminated": True})
     _error(response, 413, "payload_too_large")
 
 
-def test_body_at_the_limit_is_not_413(client_for, user_token):
+def test_body_at_the_limit_is_not_413(client_for, unit_token):
     body = _json({"prompt_id": PROMPT, "markdown_body": "x"})
     data = body + b" " * (models.MAX_PUBLISH_BODY_BYTES - len(body))
-    response = _post(client_for("publish_prompt"), data, user_token)
+    response = _post(client_for("publish_prompt"), data, unit_token)
     assert response.status_code != 413  # 422: the markdown limit applies, not the body limit
 
 
@@ -208,30 +208,30 @@ def test_body_at_the_limit_is_not_413(client_for, user_token):
 
 @pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
                                           "multipart/form-data; boundary=x"])
-def test_non_json_content_type_is_400(client_for, user_token, content_type):
-    headers = bearer(user_token) | ({"Content-Type": content_type} if content_type else {})
+def test_non_json_content_type_is_400(client_for, unit_token, content_type):
+    headers = bearer(unit_token) | ({"Content-Type": content_type} if content_type else {})
     response = client_for("usage_events").post("/", data=b'{"events": []}', headers=headers)
     _error(response, 400, "unsupported_content_type")
 
 
 @pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/vnd.api+json"])
-def test_json_content_types_with_parameters_are_accepted(client_for, fake_api, user_token, content_type):
+def test_json_content_types_with_parameters_are_accepted(client_for, fake_api, unit_token, content_type):
     fake_api.answer("ingest_usage_events", 200, {"accepted": 1, "anonymized": 0, "dropped": 0})
     body = {"events": [{"prompt_id": PROMPT, "action": "view"}]}
-    response = _post(client_for("usage_events"), body, user_token, **{"Content-Type": content_type})
+    response = _post(client_for("usage_events"), body, unit_token, **{"Content-Type": content_type})
     assert response.status_code == 202
 
 
 @pytest.mark.parametrize("data", [b"", b"{", b"not json", b'{"a": NaN}', b'{"a": Infinity}',
                                   b"\xff\xfe{}", b'{"a": 1} trailing', b"[" * 100_000])
-def test_unparseable_body_is_400(client_for, user_token, data):
-    _error(_post(client_for("publish_prompt"), data, user_token), 400, "invalid_json")
+def test_unparseable_body_is_400(client_for, unit_token, data):
+    _error(_post(client_for("publish_prompt"), data, unit_token), 400, "invalid_json")
 
 
-def test_utf8_bom_is_tolerated(client_for, fake_api, user_token):
+def test_utf8_bom_is_tolerated(client_for, fake_api, unit_token):
     fake_api.answer("publish_prompt_version", 200, PUBLISHED)
     data = "\ufeff".encode() + _json({"prompt_id": PROMPT, "version_id": VERSION})
-    assert _post(client_for("publish_prompt"), data, user_token).status_code == 200
+    assert _post(client_for("publish_prompt"), data, unit_token).status_code == 200
 
 
 # ----- 401 -----------------------------------------------------------------------------------
@@ -305,14 +305,14 @@ def _fields(response) -> set[str]:
     ([{"prompt_id": PROMPT}], "body"),
     ("a string", "body"),
 ])
-def test_publish_schema_violations_are_422_naming_the_field(client_for, fake_api, user_token, body, field):
-    assert field in _fields(_post(client_for("publish_prompt"), body, user_token))
+def test_publish_schema_violations_are_422_naming_the_field(client_for, fake_api, unit_token, body, field):
+    assert field in _fields(_post(client_for("publish_prompt"), body, unit_token))
     assert fake_api.calls == []
 
 
-def test_lone_surrogate_is_422_not_a_crash(client_for, fake_api, user_token):
+def test_lone_surrogate_is_422_not_a_crash(client_for, fake_api, unit_token):
     data = b'{"prompt_id": "%s", "markdown_body": "\\ud800"}' % PROMPT.encode()
-    assert "markdown_body" in _fields(_post(client_for("publish_prompt"), data, user_token))
+    assert "markdown_body" in _fields(_post(client_for("publish_prompt"), data, unit_token))
 
 
 def _event(**kw) -> dict:
@@ -342,21 +342,21 @@ NOW = datetime.now(UTC)
     ({"events": [_event(occurred_at="yesterday")]}, "events.0.occurred_at"),
     ({"events": "view"}, "events"),
 ])
-def test_usage_schema_violations_are_422_naming_the_field(client_for, fake_api, user_token, body, field):
-    assert field in _fields(_post(client_for("usage_events"), body, user_token))
+def test_usage_schema_violations_are_422_naming_the_field(client_for, fake_api, unit_token, body, field):
+    assert field in _fields(_post(client_for("usage_events"), body, unit_token))
     assert fake_api.calls == []
 
 
-def test_metadata_just_under_4kb_is_accepted(client_for, fake_api, user_token):
+def test_metadata_just_under_4kb_is_accepted(client_for, fake_api, unit_token):
     fake_api.answer("ingest_usage_events", 200, {"accepted": 1, "anonymized": 0, "dropped": 0})
     metadata = {"k": "v" * (models.MAX_METADATA_BYTES - len('{"k": ""}'))}
-    response = _post(client_for("usage_events"), {"events": [_event(metadata=metadata)]}, user_token)
+    response = _post(client_for("usage_events"), {"events": [_event(metadata=metadata)]}, unit_token)
     assert response.status_code == 202
 
 
-def test_many_invalid_events_list_each_field_up_to_a_cap(client_for, fake_api, user_token):
+def test_many_invalid_events_list_each_field_up_to_a_cap(client_for, fake_api, unit_token):
     body = {"events": [_event(action="nope")] * models.MAX_EVENTS}
-    error = _error(_post(client_for("usage_events"), body, user_token), 422, "validation_error")
+    error = _error(_post(client_for("usage_events"), body, unit_token), 422, "validation_error")
     assert len(error["details"]) == 50
     assert "(and 499 more)" in error["message"]
 
@@ -397,41 +397,41 @@ def test_cohort_sync_schema_violations_are_422_after_the_signature(client_for, f
     (500, "XX000", 502, "upstream_error"),
     (409, "23505", 502, "upstream_error"),
 ])
-def test_database_errors_map_to_contract_statuses(client_for, fake_api, user_token,
+def test_database_errors_map_to_contract_statuses(client_for, fake_api, unit_token,
                                                   status, code, expected_status, expected_code):
     secret_sql = 'relation "private.secret" does not exist; select * from auth.users'
     fake_api.error("publish_prompt_version", status, code, secret_sql)
-    response = _post(client_for("publish_prompt"), {"prompt_id": PROMPT, "version_id": VERSION}, user_token)
+    response = _post(client_for("publish_prompt"), {"prompt_id": PROMPT, "version_id": VERSION}, unit_token)
     error = _error(response, expected_status, expected_code)
     if not code.startswith("PT") and code != "22023":  # those are the RPCs' own messages
         assert "private.secret" not in error["message"] and "select" not in error["message"]
 
 
-def test_custom_database_messages_are_passed_through(client_for, fake_api, user_token):
+def test_custom_database_messages_are_passed_through(client_for, fake_api, unit_token):
     fake_api.error("publish_prompt_version", 409, "PT409", "prompt x is deleted; restore it before publishing")
-    response = _post(client_for("publish_prompt"), {"prompt_id": PROMPT, "version_id": VERSION}, user_token)
+    response = _post(client_for("publish_prompt"), {"prompt_id": PROMPT, "version_id": VERSION}, unit_token)
     assert _error(response, 409, "conflict")["message"] == "prompt x is deleted; restore it before publishing"
 
 
 @pytest.mark.parametrize("exc", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"),
                                  httpx.RemoteProtocolError("eof")])
-def test_unreachable_api_is_503(client_for, fake_api, user_token, exc):
+def test_unreachable_api_is_503(client_for, fake_api, unit_token, exc):
     fake_api.fail("check_prompt_access", exc)
-    _error(client_for("access_check").get("/", headers=bearer(user_token)), 503, "service_unavailable")
+    _error(client_for("access_check").get("/", headers=bearer(unit_token)), 503, "service_unavailable")
 
 
 @pytest.mark.parametrize("raw, status", [(b"<html>bad gateway</html>", 502), (b"<html>oops</html>", 500)])
-def test_non_json_api_errors_are_mapped_without_leaking(client_for, fake_api, user_token, raw, status):
+def test_non_json_api_errors_are_mapped_without_leaking(client_for, fake_api, unit_token, raw, status):
     fake_api.answer("check_prompt_access", status, raw=raw)
-    response = client_for("access_check").get("/", headers=bearer(user_token))
+    response = client_for("access_check").get("/", headers=bearer(unit_token))
     assert response.status_code in (502, 503)
     assert "html" not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("result", [None, [], {"has_access": "maybe"}, {"reason": "admin"}, "text"])
-def test_unexpected_rpc_result_is_502(client_for, fake_api, user_token, result):
+def test_unexpected_rpc_result_is_502(client_for, fake_api, unit_token, result):
     fake_api.answer("check_prompt_access", 200, result)
-    _error(client_for("access_check").get("/", headers=bearer(user_token)), 502, "upstream_error")
+    _error(client_for("access_check").get("/", headers=bearer(unit_token)), 502, "upstream_error")
 
 
 def test_mass_deactivation_refusal_is_409(client_for, fake_api):
@@ -474,7 +474,7 @@ def test_caller_errors_and_unknown_outcomes_record_no_failed_run(client_for, fak
 
 # ----- 500 is for bugs only ----------------------------------------------------------------------
 
-def test_a_bug_is_a_bare_500_with_no_details(client_for, fake_api, user_token, monkeypatch, caplog):
+def test_a_bug_is_a_bare_500_with_no_details(client_for, fake_api, unit_token, monkeypatch, caplog):
     import functions.main  # noqa: F401  (the module functions-framework loads is separate)
 
     from functions import _db
@@ -483,7 +483,7 @@ def test_a_bug_is_a_bare_500_with_no_details(client_for, fake_api, user_token, m
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(_db, "call", broken)
-    response = client_for("access_check").get("/", headers=bearer(user_token))
+    response = client_for("access_check").get("/", headers=bearer(unit_token))
     assert response.status_code == 500
     assert response.get_json() == {"error": {"code": "internal_error", "message": "internal error"}}
     assert "secret internals" in caplog.text

@@ -146,3 +146,11 @@ def test_sign_webhook_cli_without_a_secret_explains_what_to_set(tmp_path):
                          cwd=ROOT, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert out.returncode == 2
     assert "COHORT_SYNC_WEBHOOK_SECRET" in out.stderr
+
+
+def test_body_that_is_not_utf8_is_400_even_when_signed():
+    from functions._errors import BadRequest
+
+    body = b'{"cohort_id": "\xff"}'
+    with pytest.raises(BadRequest, match="UTF-8"):
+        _verify(body, signed_headers(body))
