@@ -1,0 +1,268 @@
+"""The WSGI app: Supabase's API gateway (Kong) in front of the PostgREST stand-in and the functions.
+
+Gateway behaviour copied from the Supabase CLI's Kong configuration:
+- CORS preflight (OPTIONS with Origin + Access-Control-Request-Method) is answered for every route
+  before any key check; every response carries ``Access-Control-Allow-Origin: *``.
+- ``/rest/v1``: key-auth on the ``apikey`` header (anon or service_role key), then the request
+  transformer: without an ``Authorization`` header, ``Authorization: Bearer <apikey>`` is added, so
+  the key's own ``role`` claim selects the role.
+- ``/functions/v1/<name>``: no key check; the function sees the request unchanged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+from urllib.parse import parse_qsl
+
+from devstack.gateway import rest, rpc
+from devstack.gateway.auth import JwtVerifier, bearer_token
+from devstack.gateway.catalog import Catalog
+from devstack.gateway.db import Database
+from devstack.gateway.errors import ApiError, unsupported
+from devstack.gateway.functions import Functions
+from devstack.gateway.request import ApiRequest, ApiResponse
+
+log = logging.getLogger("devstack.gateway")
+access_log = logging.getLogger("devstack.gateway.access")
+
+ANON_ROLE = "anon"
+CORS_ALLOW_HEADERS = ("authorization, x-client-info, apikey, content-type, prefer, range, accept, "
+                      "accept-profile, content-profile, x-upsert, x-retry-count")
+CORS_ALLOW_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS,TRACE,CONNECT"
+EXPOSE_HEADERS = ("Content-Encoding, Content-Location, Content-Range, Content-Type, Date, Location, "
+                  "Server, Transfer-Encoding, Range-Unit, Preference-Applied, Proxy-Status")
+_REASONS = {200: "OK", 201: "Created", 204: "No Content", 206: "Partial Content",
+            300: "Multiple Choices", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+            404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable", 409: "Conflict",
+            415: "Unsupported Media Type", 416: "Range Not Satisfiable", 500: "Internal Server Error",
+            503: "Service Unavailable", 504: "Gateway Timeout"}
+
+StartResponse = Callable[..., Any]
+
+
+class Gateway:
+    """The whole local API: gateway checks, PostgREST stand-in and functions."""
+
+    def __init__(self, db: Database, *, anon_key: str, service_role_key: str, verifier: JwtVerifier,
+                 functions: Functions | None = None, max_rows: int | None = 1000) -> None:
+        self.db = db
+        self.catalog = Catalog(db.connection)
+        self.ctx = rest.Context(db, self.catalog, max_rows)
+        self.api_keys = (anon_key, service_role_key)
+        self.verifier = verifier
+        self.functions = functions
+
+    # -- WSGI entry point ----------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        method = environ["REQUEST_METHOD"].upper()
+        path = _path(environ)
+        status_holder: list[str] = []
+
+        def tracking_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status_holder.append(status)
+            if not any(k.lower() == "access-control-allow-origin" for k, _ in headers):
+                headers = [*headers, ("Access-Control-Allow-Origin", "*")]
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        try:
+            return self._route(environ, tracking_start, method, path)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            status = status_holder[-1].split(" ", 1)[0] if status_holder else "-"
+            query = environ.get("QUERY_STRING")
+            access_log.info("%s %s%s %s %.1fms", method, path, f"?{query}" if query else "", status, elapsed_ms)
+
+    def _route(self, environ: dict[str, Any], start_response: StartResponse, method: str,
+               path: str) -> Iterable[bytes]:
+        if method == "OPTIONS" and environ.get("HTTP_ORIGIN") and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
+            return _preflight(environ, start_response)
+        if path == "/rest/v1" or path.startswith("/rest/v1/"):
+            return self._rest(environ, start_response, method, path[len("/rest/v1"):])
+        if path.startswith("/functions/v1/"):
+            name, _, rest_path = path[len("/functions/v1/"):].partition("/")
+            if self.functions is None:
+                return _send(start_response, 404, [("Content-Type", "application/json")],
+                             json.dumps({"error": {"code": "not_found", "message": "functions are not served"}}).encode())
+            return self.functions(environ, start_response, name, "/" + rest_path if rest_path else "/")
+        if path == "/_devstack/health":
+            return self._health(start_response)
+        if path.startswith(("/auth/v1", "/storage/v1", "/realtime/v1", "/graphql/v1")):
+            body = json.dumps({"message": f"{path.split('/')[1]} is not served by the local stand-in"}).encode()
+            return _send(start_response, 404, [("Content-Type", "application/json")], body)
+        return _send(start_response, 404, [("Content-Type", "application/json")],
+                     b'{"message":"no Route matched with those values"}')
+
+    # -- /rest/v1 -------------------------------------------------------------------------------
+    def _rest(self, environ: dict[str, Any], start_response: StartResponse, method: str,
+              sub_path: str) -> Iterable[bytes]:
+        headers = _headers(environ)
+        apikey = headers.get("apikey")
+        if apikey is None:
+            return _send(start_response, 401, [("Content-Type", "application/json")],
+                         b'{"message":"No API key found in request"}')
+        if not any(hmac.compare_digest(apikey.encode(), key.encode()) for key in self.api_keys):
+            body = json.dumps({"message": "Invalid API key",
+                               "hint": "Double check your Supabase `anon` or `service_role` API key."})
+            return _send(start_response, 401, [("Content-Type", "application/json")], body.encode())
+        if "authorization" not in headers:
+            headers["authorization"] = f"Bearer {apikey}"
+        try:
+            req = self._api_request(environ, method, sub_path or "/", headers)
+            response = self._dispatch(req)
+        except ApiError as err:
+            response = _error_response(err)
+        except Exception:  # noqa: BLE001 - the stand-in must answer, not drop the connection
+            log.exception("unhandled error in %s %s", method, sub_path)
+            response = _error_response(ApiError(500, "PGRSTX00", "Internal error in the local PostgREST stand-in"))
+        extra = [("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", EXPOSE_HEADERS)]
+        body = b"" if method == "HEAD" else response.body
+        return _send(start_response, response.status, response.headers + extra, body,
+                     content_length=len(response.body))
+
+    def _api_request(self, environ: dict[str, Any], method: str, sub_path: str,
+                     headers: dict[str, str]) -> ApiRequest:
+        token = bearer_token(headers.get("authorization"))
+        if token is None:
+            claims: dict[str, Any] = {}
+        else:
+            claims = dict(self.verifier.claims(token))
+        role = claims.get("role", ANON_ROLE)
+        if not isinstance(role, str):
+            role = json.dumps(role)
+        claims["role"] = role
+        body = b""
+        if method not in ("GET", "HEAD", "DELETE"):
+            body = _read_body(environ)
+        query = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        return ApiRequest(method, sub_path, query, headers, body, role, claims, _cookies(headers))
+
+    def _dispatch(self, req: ApiRequest) -> ApiResponse:
+        parts = [p for p in req.path.split("/") if p != ""]
+        if not parts:
+            if req.method in ("GET", "HEAD"):
+                return self._root(req)
+            raise ApiError(404, "PGRST125", "Invalid path specified in request URL")
+        if parts[0] == "rpc" and len(parts) == 2:
+            if req.method == "OPTIONS":
+                return _allow("OPTIONS,GET,HEAD,POST")
+            return rpc.handle_rpc(self.ctx, req, parts[1])
+        if len(parts) != 1:
+            raise ApiError(404, "PGRST125", "Invalid path specified in request URL")
+        table = parts[0]
+        if req.method in ("GET", "HEAD"):
+            return rest.handle_read(self.ctx, req, table)
+        if req.method in ("POST", "PATCH", "DELETE"):
+            return rest.handle_write(self.ctx, req, table)
+        if req.method == "OPTIONS":
+            rest.find_table(self.ctx, table)
+            return _allow("OPTIONS,GET,HEAD,POST,PATCH,DELETE")
+        if req.method == "PUT":
+            raise unsupported("PUT (single-row upsert by primary key)")
+        raise ApiError(405, "PGRST117", f"Unsupported HTTP method: {req.method}")
+
+    def _root(self, req: ApiRequest) -> ApiResponse:
+        """A minimal OpenAPI description (real PostgREST describes every column; this lists paths)."""
+        snap = self.catalog.snapshot
+        paths: dict[str, dict[str, Any]] = {"/": {}}
+        for name in sorted(snap.tables):
+            paths[f"/{name}"] = {}
+        for name in sorted(snap.routines):
+            paths[f"/rpc/{name}"] = {}
+        doc = {"swagger": "2.0", "info": {"title": "PostgREST API (local stand-in)", "version": "stand-in"},
+               "basePath": "/", "paths": paths}
+        return ApiResponse(200, [("Content-Type", "application/openapi+json; charset=utf-8")],
+                           json.dumps(doc).encode())
+
+    def _health(self, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            with self.db.connection() as conn:
+                conn.execute("select 1")
+            return _send(start_response, 200, [("Content-Type", "application/json")], b'{"status":"ok"}')
+        except Exception as exc:  # noqa: BLE001
+            body = json.dumps({"status": "unavailable", "detail": str(exc)}).encode()
+            return _send(start_response, 503, [("Content-Type", "application/json")], body)
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def _path(environ: dict[str, Any]) -> str:
+    raw = environ.get("PATH_INFO", "") or "/"
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return raw
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers[key[5:].replace("_", "-").lower()] = value
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    if environ.get("CONTENT_LENGTH"):
+        headers["content-length"] = environ["CONTENT_LENGTH"]
+    return headers
+
+
+def _cookies(headers: dict[str, str]) -> dict[str, str]:
+    raw = headers.get("cookie")
+    if not raw:
+        return {}
+    try:
+        jar = SimpleCookie()
+        jar.load(raw)
+    except CookieError:
+        return {}
+    return {k: v.value for k, v in jar.items()}
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        try:
+            return stream.read(int(length))
+        except ValueError:
+            return b""
+    return stream.read()
+
+
+def _error_response(err: ApiError) -> ApiResponse:
+    headers = [("Content-Type", "application/json; charset=utf-8"),
+               ("Proxy-Status", f"PostgREST; error={err.code}")] + err.headers
+    return ApiResponse(err.status, headers, err.body())
+
+
+def _allow(methods: str) -> ApiResponse:
+    return ApiResponse(200, [("Allow", methods)], b"")
+
+
+def _preflight(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    """Kong's cors plugin: 200 with the requested headers allowed, before any key check."""
+    requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+    headers = [("Access-Control-Allow-Origin", "*"),
+               ("Access-Control-Allow-Methods", CORS_ALLOW_METHODS),
+               ("Access-Control-Allow-Headers", requested or CORS_ALLOW_HEADERS),
+               ("Access-Control-Max-Age", "3600")]
+    return _send(start_response, 200, headers, b"")
+
+
+def _send(start_response: StartResponse, status: int, headers: list[tuple[str, str]], body: bytes,
+          content_length: int | None = None) -> Iterable[bytes]:
+    length = len(body) if content_length is None else content_length
+    if status in (204, 304) or (100 <= status < 200):
+        headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
+        body, length = b"", 0
+        start_response(f"{status} {_REASONS.get(status, 'Status')}", headers)
+        return [b""]
+    start_response(f"{status} {_REASONS.get(status, 'Status')}", headers + [("Content-Length", str(length))])
+    return [body]

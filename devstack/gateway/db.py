@@ -1,0 +1,129 @@
+"""The connection pool (logged in as ``authenticator``) and PostgREST's per-request transaction.
+
+Each request: ``BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY|READ WRITE``, one ``select
+set_config(..., true)`` for search_path, role, the request GUCs and the impersonated role's own
+settings (e.g. ``statement_timeout``), the main statement, then COMMIT, or ROLLBACK on any error.
+
+Connections are checked when taken from the pool, so a restarted server costs no failed request
+once it is back; while it is down a request answers 503 PGRST000 within about a second.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from devstack.gateway import errors
+from devstack.gateway.request import ApiRequest
+
+log = logging.getLogger("devstack.gateway.db")
+
+#: How long a request waits for a pooled connection before answering 503/504.
+ACQUIRE_TIMEOUT_SECONDS = 1.5
+#: PostgREST's search path: the exposed schema, then `db-extra-search-path` (config.toml).
+SEARCH_PATH = '"public", "public", "extensions"'
+
+_SETTINGS_SQL = (
+    "select set_config('search_path', $1, true), set_config('role', $2, true), "
+    "set_config('request.jwt.claims', $3, true), set_config('request.method', $4, true), "
+    "set_config('request.path', $5, true), set_config('request.headers', $6, true), "
+    "set_config('request.cookies', $7, true)"
+)
+
+
+class Database:
+    """The pool and the transaction runner."""
+
+    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 32) -> None:
+        self.url = url
+        self.pool = ConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            kwargs={"autocommit": True, "cursor_factory": psycopg.RawCursor,
+                    "prepare_threshold": None, "application_name": "devstack-gateway"},
+            check=ConnectionPool.check_connection,
+            open=False,
+            name="devstack-gateway",
+            reconnect_timeout=24 * 3600.0,
+        )
+
+    def open(self) -> None:
+        self.pool.open(wait=False)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection outside any request transaction (schema cache loads)."""
+        with self.pool.connection(timeout=ACQUIRE_TIMEOUT_SECONDS * 4) as conn:
+            yield conn
+
+    @contextmanager
+    def transaction(self, req: ApiRequest, read_only: bool,
+                    role_settings: tuple[tuple[str, str], ...] = ()) -> Iterator[psycopg.Connection]:
+        """Run the body in PostgREST's transaction for ``req``; map every error to an ApiError."""
+        try:
+            with self.pool.connection(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn:
+                mode = "READ ONLY" if read_only else "READ WRITE"
+                conn.execute(f"BEGIN ISOLATION LEVEL READ COMMITTED {mode}")
+                try:
+                    conn.execute(*_settings_statement(req, role_settings))
+                    yield conn
+                except BaseException:
+                    _rollback(conn)
+                    raise
+                else:
+                    conn.execute("COMMIT")
+        except PoolTimeout:
+            raise self._unavailable() from None
+        except psycopg.Error as exc:
+            raise to_api_error(exc, req.authenticated) from None
+
+    def _unavailable(self) -> errors.ApiError:
+        """503 PGRST000 when the server cannot be reached, else 504 PGRST003 (pool exhausted)."""
+        try:
+            with psycopg.connect(self.url, connect_timeout=1, autocommit=True) as conn:
+                conn.execute("select 1")
+        except psycopg.Error as exc:
+            return errors.connection_error(str(exc).strip() or type(exc).__name__)
+        return errors.pool_timeout()
+
+
+def _settings_statement(req: ApiRequest, role_settings: tuple[tuple[str, str], ...]) -> tuple[str, list[Any]]:
+    """The one ``select set_config(...)`` PostgREST runs before the main query."""
+    params: list[Any] = [SEARCH_PATH, req.role, json.dumps(req.claims, separators=(",", ":")),
+                         req.method, req.path, json.dumps(req.headers, separators=(",", ":")),
+                         json.dumps(req.cookies, separators=(",", ":"))]
+    sql = _SETTINGS_SQL
+    for name, value in role_settings:
+        params.extend((name, value))
+        sql += f", set_config(${len(params) - 1}, ${len(params)}, true)"
+    return sql, params
+
+
+def _rollback(conn: psycopg.Connection) -> None:
+    if conn.closed or conn.broken:
+        return
+    try:
+        conn.execute("ROLLBACK")
+    except psycopg.Error:  # the connection is gone; the pool discards it
+        log.debug("rollback failed", exc_info=True)
+
+
+def to_api_error(exc: psycopg.Error, authenticated: bool) -> errors.ApiError:
+    """A psycopg error as PostgREST's response for it."""
+    diag = exc.diag
+    code = diag.sqlstate or getattr(exc, "sqlstate", None)
+    if code is None:
+        # No SQLSTATE: the connection itself failed (server gone, network, protocol).
+        return errors.connection_error(str(exc).strip() or type(exc).__name__)
+    message = diag.message_primary or str(exc).strip()
+    return errors.from_database(code, message, diag.message_detail, diag.message_hint, authenticated)
