@@ -26,13 +26,17 @@ from pydantic import (
     model_validator,
 )
 
-#: Body size limits (bytes), checked on Content-Length and on the bytes actually read.
-MAX_PUBLISH_BODY_BYTES = 1 * 1024 * 1024
-MAX_USAGE_BODY_BYTES = 4 * 1024 * 1024
+#: Body size limits (bytes), checked on Content-Length and on the bytes actually read. Sized so
+#: that any body within the field limits below fits even when every character is sent
+#: \u-escaped (up to 12 bytes per character): 100k characters of markdown < 2 MiB, 500 events
+#: with 4 KiB of metadata each < 8 MiB; cohort-sync fits 100k members of ~300 bytes.
+MAX_PUBLISH_BODY_BYTES = 2 * 1024 * 1024
+MAX_USAGE_BODY_BYTES = 8 * 1024 * 1024
 MAX_COHORT_SYNC_BODY_BYTES = 32 * 1024 * 1024
 
-MAX_MARKDOWN_BYTES = 100 * 1024
-MAX_CHANGELOG_BYTES = 10 * 1024
+#: Characters (code points, as Postgres char_length counts), the database's own limits.
+MAX_MARKDOWN_CHARS = 100_000
+MAX_CHANGELOG_CHARS = 2_000
 MIN_EVENTS = 1
 MAX_EVENTS = 500
 MAX_METADATA_BYTES = 4 * 1024
@@ -75,17 +79,6 @@ def _storable(value: Any) -> Any:
     return value
 
 
-def _utf8_at_most(limit: int) -> AfterValidator:
-    """A validator: the string's UTF-8 encoding is at most ``limit`` bytes."""
-
-    def check(value: str) -> str:
-        if len(value.encode("utf-8", "surrogatepass")) > limit:
-            raise ValueError(f"must be at most {limit} bytes (UTF-8)")
-        return value
-
-    return AfterValidator(check)
-
-
 def _not_blank(value: str) -> str:
     """Reject empty or whitespace-only strings."""
     if not value.strip():
@@ -101,9 +94,9 @@ def _must_be_string(value: Any) -> Any:
 
 
 MarkdownBody = Annotated[
-    str, AfterValidator(_not_blank), AfterValidator(_storable), _utf8_at_most(MAX_MARKDOWN_BYTES)
+    str, Field(max_length=MAX_MARKDOWN_CHARS), AfterValidator(_not_blank), AfterValidator(_storable)
 ]
-Changelog = Annotated[str, AfterValidator(_storable), _utf8_at_most(MAX_CHANGELOG_BYTES)]
+Changelog = Annotated[str, Field(max_length=MAX_CHANGELOG_CHARS), AfterValidator(_storable)]
 OccurredAt = Annotated[AwareDatetime, BeforeValidator(_must_be_string)]
 
 

@@ -297,8 +297,9 @@ def _fields(response) -> set[str]:
     ({"prompt_id": PROMPT, "version_id": VERSION, "markdown_body": "# x"}, "body"),
     ({"prompt_id": PROMPT, "version_id": VERSION, "changelog": "c"}, "body"),
     ({"prompt_id": PROMPT, "markdown_body": "   "}, "markdown_body"),
-    ({"prompt_id": PROMPT, "markdown_body": "x" * (models.MAX_MARKDOWN_BYTES + 1)}, "markdown_body"),
-    ({"prompt_id": PROMPT, "markdown_body": "é" * (models.MAX_MARKDOWN_BYTES // 2 + 1)}, "markdown_body"),
+    ({"prompt_id": PROMPT, "markdown_body": "x" * (models.MAX_MARKDOWN_CHARS + 1)}, "markdown_body"),
+    ({"prompt_id": PROMPT, "markdown_body": "# x", "changelog": "c" * (models.MAX_CHANGELOG_CHARS + 1)},
+     "changelog"),
     ({"prompt_id": PROMPT, "markdown_body": "a\u0000b"}, "markdown_body"),
     ({"prompt_id": PROMPT, "markdown_body": "# x", "changelog": 5}, "changelog"),
     ({"prompt_id": PROMPT, "version_id": VERSION, "publish": True}, "publish"),
@@ -487,3 +488,21 @@ def test_a_bug_is_a_bare_500_with_no_details(client_for, fake_api, unit_token, m
     assert response.status_code == 500
     assert response.get_json() == {"error": {"code": "internal_error", "message": "internal error"}}
     assert "secret internals" in caplog.text
+
+
+def test_longest_markdown_fits_the_body_limit_even_fully_escaped(client_for, fake_api, unit_token):
+    fake_api.answer("publish_prompt_version", 200, PUBLISHED)
+    body = {"prompt_id": PROMPT, "markdown_body": "\U0001F600" * models.MAX_MARKDOWN_CHARS,
+            "changelog": "\U0001F600" * models.MAX_CHANGELOG_CHARS}
+    data = json.dumps(body, ensure_ascii=True).encode()
+    assert len(data) > 1024 * 1024
+    assert _post(client_for("publish_prompt"), data, unit_token).status_code == 200
+
+
+def test_largest_usage_batch_fits_the_body_limit_even_fully_escaped(client_for, fake_api, unit_token):
+    fake_api.answer("ingest_usage_events", 200, {"accepted": 500, "anonymized": 0, "dropped": 0})
+    # 4-byte characters count 4 bytes towards the metadata limit and take 12 bytes escaped.
+    metadata = {"k": "\U0001F600" * ((models.MAX_METADATA_BYTES - len('{"k": ""}')) // 4)}
+    body = {"events": [_event(metadata=metadata, occurred_at=NOW.isoformat())] * models.MAX_EVENTS}
+    data = json.dumps(body, ensure_ascii=True).encode()
+    assert _post(client_for("usage_events"), data, unit_token).status_code == 202

@@ -126,8 +126,9 @@ def test_doc_limits_are_the_implemented_limits(doc):
     assert (events["minItems"], events["maxItems"]) == (models.MIN_EVENTS, models.MAX_EVENTS)
     assert schemas["CohortSyncRequest"]["properties"]["members"]["maxItems"] == models.MAX_MEMBERS
     assert schemas["CohortSyncRequest"]["properties"]["cohort_id"]["maxLength"] == models.MAX_COHORT_ID_LENGTH
-    assert str(models.MAX_MARKDOWN_BYTES) in schemas["PublishPromptRequest"]["properties"]["markdown_body"]["description"]
-    assert str(models.MAX_CHANGELOG_BYTES) in schemas["PublishPromptRequest"]["properties"]["changelog"]["description"]
+    publish = schemas["PublishPromptRequest"]["properties"]
+    assert publish["markdown_body"]["maxLength"] == models.MAX_MARKDOWN_CHARS
+    assert publish["changelog"]["maxLength"] == models.MAX_CHANGELOG_CHARS
     assert str(models.MAX_METADATA_BYTES) in schemas["UsageEvent"]["properties"]["metadata"]["description"]
 
 
