@@ -42,3 +42,7 @@ types: deps  ## Regenerate functions/database_types.py with `supabase gen types 
 
 bench: deps  ## Run the benchmarks against a throwaway stack; writes bench/results/latest.json
 	@$(PY) -m bench $(BENCH_ARGS)
+
+.PHONY: rollback
+rollback: deps  ## Roll back the newest N migrations on the dev DB: make rollback STEPS=1
+	@$(PY) -m devstack.rollback --steps $(or $(STEPS),1)
