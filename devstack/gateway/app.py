@@ -182,7 +182,7 @@ class Gateway:
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         try:
-            with self.db.connection() as conn:
+            with self.db.pool.connection(timeout=1.0) as conn:
                 conn.execute("select 1")
             return _send(start_response, 200, [("Content-Type", "application/json")], b'{"status":"ok"}')
         except Exception as exc:  # noqa: BLE001

@@ -62,9 +62,17 @@ class Database:
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
-        """A pooled connection outside any request transaction (schema cache loads)."""
-        with self.pool.connection(timeout=ACQUIRE_TIMEOUT_SECONDS * 4) as conn:
-            yield conn
+        """A pooled connection outside any request transaction (schema cache loads).
+
+        Failures surface as PostgREST's 503/504 ApiErrors, like a request's own.
+        """
+        try:
+            with self.pool.connection(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn:
+                yield conn
+        except PoolTimeout:
+            raise self._unavailable() from None
+        except psycopg.Error as exc:
+            raise to_api_error(exc, authenticated=True) from None
 
     @contextmanager
     def transaction(self, req: ApiRequest, read_only: bool,

@@ -29,7 +29,11 @@ from devstack.gateway.functions import Functions, default_source
 
 log = logging.getLogger("devstack.gateway.server")
 
-DEFAULT_THREADS = 32
+#: Worker threads. A function holds one while it calls back into /rest/v1 on another, so keep
+#: this well above the number of concurrent function calls.
+DEFAULT_THREADS = 64
+#: Pooled database connections (PostgREST's db-pool; Supabase's default is in this range).
+DEFAULT_POOL_SIZE = 40
 
 
 def max_rows_from_config(config: Path = settings.ROOT / "supabase" / "config.toml") -> int | None:
@@ -61,7 +65,7 @@ def function_env(api_url: str) -> dict[str, str]:
     }
 
 
-def build_app(db_url: str, *, api_url: str, pool_size: int = DEFAULT_THREADS) -> Gateway:
+def build_app(db_url: str, *, api_url: str, pool_size: int = DEFAULT_POOL_SIZE) -> Gateway:
     """The Gateway for ``db_url`` (an authenticator URL), with the project's functions mounted."""
     for key, value in function_env(api_url).items():
         os.environ.setdefault(key, value)
@@ -113,7 +117,7 @@ def serve(db_url: str, port: int = settings.API_PORT, *, host: str = "127.0.0.1"
 
     configure_logging(quiet)
     api_url = f"http://{host}:{port}"
-    app = build_app(db_url, api_url=api_url, pool_size=threads)
+    app = build_app(db_url, api_url=api_url)
     start_schema_listener(db_url, app.catalog)
     log.warning("local API (PostgREST stand-in + functions) on %s", api_url)
     try:
