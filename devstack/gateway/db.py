@@ -2,7 +2,8 @@
 
 Each request: ``BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY|READ WRITE``, one ``select
 set_config(..., true)`` for search_path, role, the request GUCs and the impersonated role's own
-settings (e.g. ``statement_timeout``), the main statement, then COMMIT, or ROLLBACK on any error.
+settings (e.g. ``statement_timeout``), the main statement (these three sent together in pipeline
+mode), then COMMIT, or ROLLBACK on any error.
 
 Connections are checked when taken from the pool, so a restarted server costs no failed request
 once it is back; while it is down a request answers 503 PGRST000 within about a second.
@@ -81,10 +82,12 @@ class Database:
         try:
             with self.pool.connection(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn:
                 mode = "READ ONLY" if read_only else "READ WRITE"
-                conn.execute(f"BEGIN ISOLATION LEVEL READ COMMITTED {mode}")
                 try:
-                    conn.execute(*_settings_statement(req, role_settings))
-                    yield conn
+                    # Pipeline mode: BEGIN, the settings and the main statement travel together.
+                    with conn.pipeline():
+                        conn.execute(f"BEGIN ISOLATION LEVEL READ COMMITTED {mode}")
+                        conn.execute(*_settings_statement(req, role_settings))
+                        yield conn
                 except BaseException:
                     _rollback(conn)
                     raise

@@ -57,8 +57,14 @@ class Functions:
             return app
 
     def _build(self, target: str) -> WSGIApp | None:
+        import sys
+
         import functions_framework
         from functions_framework.exceptions import MissingTargetException
+
+        root = str(self.source.resolve().parent.parent)  # so `import functions.x` works in main.py
+        if root not in sys.path:
+            sys.path.insert(0, root)
 
         try:
             return functions_framework.create_app(target=target, source=str(self.source),

@@ -12,6 +12,7 @@ import difflib
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import psycopg
 
@@ -274,6 +275,8 @@ def handle_write(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
     source = sb.Relation('"pgrst_source"', table.name, frozenset(table.columns))
     params = sb.Params()
     representation = prefs.representation == "representation"
+    # return=headers-only on an insert: a Location header naming the row by its primary key.
+    headers_only = prefs.representation == "headers-only" and req.method == "POST" and bool(table.pk)
     merge = req.method == "POST" and prefs.resolution == "merge-duplicates"
     track_inserted = merge and representation and table.kind in ("r", "p")
 
@@ -284,6 +287,8 @@ def handle_write(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
         if track_inserted:
             # xmax = 0 on a freshly inserted row; an upsert that only updated answers 200.
             returning += f", ({qual}.xmax = 0) AS pgrst_inserted"
+    elif headers_only:
+        returning = ", ".join(f"{qual}.{sb.ident(c)}" for c in table.pk)
     else:
         returning = "1"
 
@@ -305,6 +310,9 @@ def handle_write(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
         else:
             select = sb.select_sql(source, spec.select, params)
         body = sb.body_sql(media)
+    elif headers_only:
+        select = ", ".join(f'"pgrst_source".{sb.ident(c)}' for c in table.pk)
+        body = sb.body_sql(MediaType())
     else:
         select, body = "*", "''"
     inserted = ("(SELECT pg_catalog.count(*) FROM pgrst_source WHERE pgrst_inserted)"
@@ -324,6 +332,8 @@ def handle_write(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
         status = 200 if (track_inserted and inserted_count == 0 and page_total > 0) else 201
         headers.append(("Content-Range", f"*/{'*' if count is None else count}"))
         mutation_kind = "insert"
+        if headers_only and page_total == 1:
+            headers.append(("Location", _location(table.name, json.loads(body_text)[0])))
     elif req.method == "PATCH":
         status = 200 if representation else 204
         headers.append(("Content-Range", content_range(0, page_total, count) if page_total
@@ -338,6 +348,12 @@ def handle_write(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
     headers += preference_applied(prefs, mutation=mutation_kind)
     status, headers = apply_gucs(status, headers, guc_headers, guc_status)
     return ApiResponse(status, headers, body_text.encode() if representation else b"")
+
+
+def _location(table: str, pk_values: dict[str, Any]) -> str:
+    """``/table?id=eq.1`` for the inserted row (``is.null`` for a null key), URL-encoded."""
+    query = urlencode([(k, "is.null" if v is None else f"eq.{v}") for k, v in pk_values.items()])
+    return f"/{table}?{query}"
 
 
 def _payload_keys(method: str, payload: Any, columns: list[str] | None) -> list[str]:

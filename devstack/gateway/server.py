@@ -107,6 +107,8 @@ def configure_logging(quiet: bool) -> None:
                         format="%(asctime)s %(message)s" if not quiet else "%(asctime)s %(levelname)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
     logging.getLogger("waitress").setLevel(logging.ERROR)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the functions' own client calls
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR if quiet else logging.WARNING)
 
 

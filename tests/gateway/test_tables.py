@@ -142,6 +142,13 @@ def test_insert_return_minimal_and_count(items, rest, learner):
     assert items.execute("select count(*) from public.gw_items").fetchone()[0] == 2
 
 
+def test_insert_headers_only_answers_the_location(items, rest, learner):
+    raw = rest("POST", "/gw_items", token=learner, json={"name": "loc"},
+               headers={"Prefer": "return=headers-only"})
+    assert (raw.status_code, raw.content) == (201, b"")
+    assert raw.headers["location"] == "/gw_items?id=eq.1"
+
+
 def test_insert_forging_another_owner_is_refused_by_rls(items, as_learner, outsider):
     with pytest.raises(APIError) as err:
         as_learner.table("gw_items").insert({"name": "forged", "owner": uid(outsider)}).execute()
