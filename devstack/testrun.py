@@ -24,7 +24,10 @@ def run_pgtap(cluster: Cluster) -> int:
         print("pgTAP: no test files found", file=sys.stderr)
         return 1
     print(f"== pgTAP: {len(files)} files", flush=True)
-    return subprocess.run(["pg_prove", "--dbname", cluster.db_url, "--failures", *files]).returncode
+    # pg_prove mangles a URL with a query string, so hand it libpq's separate settings.
+    env = {**os.environ, "PGHOST": "127.0.0.1", "PGPORT": str(cluster.port), "PGUSER": "postgres",
+           "PGPASSWORD": "postgres", "PGDATABASE": "postgres", "PGSSLMODE": "disable"}
+    return subprocess.run(["pg_prove", "--failures", *files], env=env).returncode
 
 
 def run_pytest(cluster: Cluster, args: list[str]) -> int:
