@@ -506,3 +506,35 @@ def test_largest_usage_batch_fits_the_body_limit_even_fully_escaped(client_for, 
     body = {"events": [_event(metadata=metadata, occurred_at=NOW.isoformat())] * models.MAX_EVENTS}
     data = json.dumps(body, ensure_ascii=True).encode()
     assert _post(client_for("usage_events"), data, unit_token).status_code == 202
+
+
+def test_concurrent_requests_each_reach_the_api_with_their_own_token(app_for, fake_api):
+    """The per-request client never leaks one caller's token into another's RPC call."""
+    import threading
+
+    import jwt as pyjwt
+
+    def echo_sub(request: httpx.Request) -> httpx.Response:
+        token = request.headers["Authorization"].removeprefix("Bearer ")
+        sub = pyjwt.decode(token, options={"verify_signature": False})["sub"]
+        return httpx.Response(200, json={"has_access": True, "reason": "admin", "cohort_ids": [sub]})
+
+    fake_api.answers["check_prompt_access"] = echo_sub
+    app = app_for("access_check")
+    mismatches: list[tuple[str, object]] = []
+
+    def caller() -> None:
+        client = app.test_client()
+        for _ in range(25):
+            sub = str(uuid.uuid4())
+            got = client.get("/", headers=bearer(make_token(sub=sub))).get_json()
+            if got.get("cohort_ids") != [sub]:
+                mismatches.append((sub, got))
+
+    threads = [threading.Thread(target=caller) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert mismatches == []
+    assert len(fake_api.calls) == 200

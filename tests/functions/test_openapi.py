@@ -27,6 +27,7 @@ MODELS = {
     "CohortSyncRequest": models.CohortSyncRequest,
     "CohortSyncResponse": models.CohortSyncResponse,
     "UsageEvent": models.UsageEvent,
+    "Error": models.ErrorResponse,
 }
 
 
