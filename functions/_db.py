@@ -92,13 +92,6 @@ def service_client(settings: Settings) -> Client:
     return _service_client(settings.supabase_url, settings.service_role_key)
 
 
-def is_outage(exc: Exception) -> bool:
-    """True when ``exc`` means the database/API is unavailable rather than the request is wrong."""
-    if isinstance(exc, httpx.TransportError):
-        return True
-    return isinstance(exc, APIError) and str(exc.code or "").startswith(_OUTAGE_PREFIXES)
-
-
 def to_function_error(exc: APIError | httpx.HTTPError, rpc: str) -> FunctionError:
     """Map an API or transport error of ``rpc`` to the contract's status; log what is unexpected."""
     if isinstance(exc, httpx.TransportError):
@@ -119,7 +112,7 @@ def to_function_error(exc: APIError | httpx.HTTPError, rpc: str) -> FunctionErro
     if code in _TOKEN_REJECTED:
         log.warning("rpc %s: the API refused a token the function accepted: %s", rpc, code)
         return Unauthorized("the access token was refused", code="invalid_token")
-    if is_outage(exc):
+    if code.startswith(_OUTAGE_PREFIXES):
         log.error("rpc %s: database unavailable: %s %s", rpc, code, exc.message)
         return ServiceUnavailable("the database is unavailable; retry later")
     log.error("rpc %s: unexpected API error: %s %s (hint: %s)", rpc, code, exc.message, exc.hint)

@@ -76,10 +76,11 @@ def test_importing_the_functions_reads_no_settings_and_starts_nothing():
     assert out.stdout.strip() == "ok"
 
 
-def test_missing_setting_is_a_500_naming_nothing_secret(client_for, monkeypatch):
+def test_missing_setting_is_a_500_whose_log_names_it(client_for, monkeypatch, caplog):
     monkeypatch.delenv("SUPABASE_URL")
     response = client_for("access_check").get("/", headers={"Authorization": "Bearer x"})
     assert response.status_code == 500
     assert response.get_json() == {
         "error": {"code": "misconfigured", "message": "the function is misconfigured"}
     }
+    assert "missing required setting SUPABASE_URL" in caplog.text
