@@ -1,5 +1,6 @@
 """Scratch tables and functions for the stand-in's own tests, created as ``postgres`` in ``public``
-(with RLS and policies, as a migration would) and dropped at the end of the session.
+(with RLS and policies, as a migration would) and dropped when this package's tests are done, so
+suites that inspect the whole schema (generated types, plpgsql_check) never see them.
 
 All names start with ``gw_`` so they cannot collide with the project's schema.
 """
@@ -140,16 +141,21 @@ drop table if exists public.gw_items, public.gw_notes, public.gw_log;
 """
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package", autouse=True)
 def scratch(db_url: str) -> Iterator[str]:
-    """Create the gw_* tables and functions once; tell the stand-in to reload its schema cache."""
+    """Create the gw_* tables and functions; tell the stand-in to reload its schema cache.
+
+    Afterwards they are dropped, with the auth users these tests signed up.
+    """
     with psycopg.connect(db_url, autocommit=True) as conn:
+        started = conn.execute("select clock_timestamp()").fetchone()[0]
         conn.execute(DROP_SQL)
         conn.execute(SCRATCH_SQL)
         conn.execute("notify pgrst, 'reload schema'")
     yield db_url
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute(DROP_SQL)
+        conn.execute("delete from auth.users where created_at >= %s", (started,))
         conn.execute("notify pgrst, 'reload schema'")
 
 
@@ -192,21 +198,21 @@ def outsider(user_token: Callable[..., str]) -> str:
     return user_token("outsider@example.com")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def as_learner(supabase_client: Callable[..., Client], learner: str, scratch: str) -> Client:
     return supabase_client(learner)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def as_outsider(supabase_client: Callable[..., Client], outsider: str, scratch: str) -> Client:
     return supabase_client(outsider)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def as_anon(supabase_client: Callable[..., Client], scratch: str) -> Client:
     return supabase_client()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def as_service(supabase_client: Callable[..., Client], service_key: str, scratch: str) -> Client:
     return supabase_client(key=service_key)
