@@ -76,8 +76,28 @@ def build_app(db_url: str, *, api_url: str, pool_size: int = DEFAULT_POOL_SIZE) 
                    max_rows=max_rows_from_config())
 
 
+#: What changes when DDL touches the exposed schema (xmin moves on every catalog row rewrite).
+_FINGERPRINT_SQL = """
+select md5(string_agg(x, ',' order by x)) from (
+    select 'c' || c.oid || ':' || c.xmin from pg_catalog.pg_class c where c.relnamespace = 'public'::regnamespace
+    union all
+    select 'p' || p.oid || ':' || p.xmin from pg_catalog.pg_proc p where p.pronamespace = 'public'::regnamespace
+    union all
+    select 'a' || a.attrelid || '.' || a.attnum || ':' || a.xmin
+      from pg_catalog.pg_attribute a join pg_catalog.pg_class c on c.oid = a.attrelid
+     where c.relnamespace = 'public'::regnamespace and a.attnum > 0
+) s(x)
+"""
+FINGERPRINT_INTERVAL_SECONDS = 2.0
+
+
 def start_schema_listener(db_url: str, catalog: Catalog) -> threading.Thread:
-    """LISTEN pgrst; reload the schema cache on 'reload schema' (or an empty payload)."""
+    """Keep the schema cache fresh, as PostgREST on Supabase is kept fresh.
+
+    Supabase's database sends ``NOTIFY pgrst, 'reload schema'`` from DDL event triggers; a plain
+    local cluster does not, so besides LISTENing on ``pgrst`` this thread polls a fingerprint of
+    the exposed schema every 2 s and reloads when it moved (e.g. after ``make migrate``).
+    """
 
     def run() -> None:
         delay = 0.5
@@ -87,10 +107,17 @@ def start_schema_listener(db_url: str, catalog: Catalog) -> threading.Thread:
                                      application_name="devstack-gateway-listener") as conn:
                     conn.execute("LISTEN pgrst")
                     catalog.invalidate()  # (re)connected: the schema may have changed meanwhile
+                    fingerprint = conn.execute(_FINGERPRINT_SQL).fetchone()[0]
                     delay = 0.5
-                    for notify in conn.notifies():
-                        if notify.payload in ("", "reload schema"):
-                            log.info("schema cache reload requested (NOTIFY pgrst)")
+                    while True:
+                        for notify in conn.notifies(timeout=FINGERPRINT_INTERVAL_SECONDS):
+                            if notify.payload in ("", "reload schema"):
+                                log.info("schema cache reload requested (NOTIFY pgrst)")
+                                catalog.invalidate()
+                        current = conn.execute(_FINGERPRINT_SQL).fetchone()[0]
+                        if current != fingerprint:
+                            log.info("schema changed; schema cache reloaded")
+                            fingerprint = current
                             catalog.invalidate()
             except psycopg.Error as exc:
                 log.debug("schema listener disconnected: %s", exc)

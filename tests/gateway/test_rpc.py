@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from postgrest.exceptions import APIError
 
@@ -176,3 +178,22 @@ def test_client_rpc_errors_carry_postgrest_fields(as_learner):
     with pytest.raises(APIError) as err:
         as_learner.rpc("gw_raise", {"code": "P0001", "msg": "nope", "det": "d", "hnt": "h"}).execute()
     assert (err.value.code, err.value.message, err.value.details, err.value.hint) == ("P0001", "nope", "d", "h")
+
+
+def test_schema_cache_follows_ddl_without_notify(rest, learner, items):
+    """A function redefined in place (same name and arguments) is picked up within seconds."""
+    items.execute("create function public.gw_shape() returns integer language sql as $$ select 1 $$")
+    try:
+        assert rest("POST", "/rpc/gw_shape", token=learner).json() == 1
+        items.execute("drop function public.gw_shape()")
+        items.execute("create function public.gw_shape() returns setof integer language sql as $$ values (1), (2) $$")
+        deadline = time.monotonic() + 10
+        body = None
+        while time.monotonic() < deadline:
+            body = rest("POST", "/rpc/gw_shape", token=learner).json()
+            if body == [1, 2]:
+                break
+            time.sleep(0.2)
+        assert body == [1, 2]
+    finally:
+        items.execute("drop function if exists public.gw_shape()")
