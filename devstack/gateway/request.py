@@ -79,9 +79,9 @@ def negotiate(accept: str | None) -> MediaType:
         strip = params.get("nulls") == "stripped"
         if mime in (JSON_TYPE, "*/*", "application/*"):
             return MediaType()
-        if mime == OBJECT_TYPE:
+        if mime in (OBJECT_TYPE, "application/vnd.pgrst.object"):
             return MediaType(singular=True, strip_nulls=strip)
-        if mime == ARRAY_TYPE:
+        if mime in (ARRAY_TYPE, "application/vnd.pgrst.array"):
             return MediaType(strip_nulls=strip)
         offered.append(parts[0])
     if any(m.lower() in ("text/csv", "application/geo+json", "application/octet-stream", "text/plain",

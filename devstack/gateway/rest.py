@@ -292,15 +292,16 @@ def handle_write(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
     else:
         returning = "1"
 
+    mutation: str | None
     if req.method == "POST":
         mutation = _insert_sql(table, qual, payload, body_keys, spec, prefs, params)
     elif req.method == "PATCH":
         mutation = _update_sql(table, qual, target, payload, body_keys, spec, params)
     else:
         mutation = f"DELETE FROM {qual}{sb.where_sql(target, spec.conditions, params)}"
-    if mutation.startswith("SELECT"):
-        # An empty PATCH body: PostgREST answers without touching the table.
-        mutation = f"SELECT {returning.replace(', (' + qual + '.xmax = 0) AS pgrst_inserted', '')} FROM {qual} WHERE false"
+    if mutation is None:
+        # A PATCH body naming no column: PostgREST answers without touching the table.
+        mutation = f"SELECT {returning} FROM {qual} WHERE false"
     else:
         mutation += f" RETURNING {returning}"
 
@@ -408,6 +409,7 @@ def _json_body_sql(table: Table, payload: Any, keys: list[str], params: sb.Param
 
 def _insert_sql(table: Table, qual: str, payload: Any, keys: list[str], spec: sb.ReadSpec,
                 prefs: Preferences, params: sb.Params) -> str:
+    """``INSERT INTO t(cols) SELECT ... FROM <typed body> [ON CONFLICT ...]`` (PostgREST's shape)."""
     cols = ", ".join(sb.ident(k) for k in keys)
     named = ", ".join(f"pgrst_body.{sb.ident(k)}" for k in keys)
     body = _json_body_sql(table, payload, keys, params, defaults=prefs.missing == "default", limit_one=False)
@@ -430,9 +432,10 @@ def _insert_sql(table: Table, qual: str, payload: Any, keys: list[str], spec: sb
 
 
 def _update_sql(table: Table, qual: str, target: sb.Relation, payload: Any, keys: list[str],
-                spec: sb.ReadSpec, params: sb.Params) -> str:
+                spec: sb.ReadSpec, params: sb.Params) -> str | None:
+    """``UPDATE ... SET col = pgrst_body.col FROM <typed body> WHERE ...``; None for an empty body."""
     if not keys:
-        return "SELECT"
+        return None
     sets = ", ".join(f"{sb.ident(k)} = pgrst_body.{sb.ident(k)}" for k in keys)
     body = _json_body_sql(table, payload, keys, params, defaults=False, limit_one=True)
     where = sb.where_sql(target, spec.conditions, params)
