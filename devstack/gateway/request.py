@@ -34,6 +34,11 @@ class ApiRequest:
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
 
+    @property
+    def body_text(self) -> str:
+        """The body as text (it parsed as JSON, so it is UTF-8)."""
+        return self.body.decode("utf-8")
+
     def json_body(self) -> Any:
         """The parsed body, or PGRST102 when it is not JSON."""
         try:

@@ -294,9 +294,9 @@ def handle_write(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
 
     mutation: str | None
     if req.method == "POST":
-        mutation = _insert_sql(table, qual, payload, body_keys, spec, prefs, params)
+        mutation = _insert_sql(table, qual, payload, req.body_text, body_keys, spec, prefs, params)
     elif req.method == "PATCH":
-        mutation = _update_sql(table, qual, target, payload, body_keys, spec, params)
+        mutation = _update_sql(table, qual, target, payload, req.body_text, body_keys, spec, params)
     else:
         mutation = f"DELETE FROM {qual}{sb.where_sql(target, spec.conditions, params)}"
     if mutation is None:
@@ -378,11 +378,14 @@ def _payload_keys(method: str, payload: Any, columns: list[str] | None) -> list[
     return keys
 
 
-def _json_body_sql(table: Table, payload: Any, keys: list[str], params: sb.Params,
+def _json_body_sql(table: Table, payload: Any, raw: str, keys: list[str], params: sb.Params,
                    defaults: bool, limit_one: bool) -> str:
-    """``FROM (SELECT $1 AS json_data) pgrst_payload, LATERAL (...) pgrst_body`` (PostgREST's shape)."""
+    """``FROM (SELECT $1 AS json_data) pgrst_payload, LATERAL (...) pgrst_body`` (PostgREST's shape).
+
+    ``raw`` is the request body as sent: PostgreSQL parses the numbers, not Python.
+    """
     is_object = isinstance(payload, dict)
-    placeholder = params.add(json.dumps(payload, separators=(",", ":")))
+    placeholder = params.add(raw)
     json_type = "jsonb" if defaults else "json"
     sql = f"FROM (SELECT {placeholder}::{json_type} AS json_data) pgrst_payload, "
     body_ref = "pgrst_payload.json_data"
@@ -407,12 +410,13 @@ def _json_body_sql(table: Table, payload: Any, keys: list[str], params: sb.Param
     return sql + f"LATERAL (SELECT {cols} FROM {fn}({body_ref}) AS _({typed}){limit}) pgrst_body"
 
 
-def _insert_sql(table: Table, qual: str, payload: Any, keys: list[str], spec: sb.ReadSpec,
+def _insert_sql(table: Table, qual: str, payload: Any, raw: str, keys: list[str], spec: sb.ReadSpec,
                 prefs: Preferences, params: sb.Params) -> str:
     """``INSERT INTO t(cols) SELECT ... FROM <typed body> [ON CONFLICT ...]`` (PostgREST's shape)."""
     cols = ", ".join(sb.ident(k) for k in keys)
     named = ", ".join(f"pgrst_body.{sb.ident(k)}" for k in keys)
-    body = _json_body_sql(table, payload, keys, params, defaults=prefs.missing == "default", limit_one=False)
+    body = _json_body_sql(table, payload, raw, keys, params, defaults=prefs.missing == "default",
+                          limit_one=False)
     sql = f"INSERT INTO {qual}" + (f"({cols}) " if keys else " ") + f"SELECT {named} {body}"
     if spec.conditions:
         raise unsupported("Filters on POST")
@@ -431,12 +435,12 @@ def _insert_sql(table: Table, qual: str, payload: Any, keys: list[str], spec: sb
     return sql
 
 
-def _update_sql(table: Table, qual: str, target: sb.Relation, payload: Any, keys: list[str],
+def _update_sql(table: Table, qual: str, target: sb.Relation, payload: Any, raw: str, keys: list[str],
                 spec: sb.ReadSpec, params: sb.Params) -> str | None:
     """``UPDATE ... SET col = pgrst_body.col FROM <typed body> WHERE ...``; None for an empty body."""
     if not keys:
         return None
     sets = ", ".join(f"{sb.ident(k)} = pgrst_body.{sb.ident(k)}" for k in keys)
-    body = _json_body_sql(table, payload, keys, params, defaults=False, limit_one=True)
+    body = _json_body_sql(table, payload, raw, keys, params, defaults=False, limit_one=True)
     where = sb.where_sql(target, spec.conditions, params)
     return f"UPDATE {qual} SET {sets} {body}{where}"

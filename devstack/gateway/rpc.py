@@ -56,7 +56,8 @@ def handle_rpc(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
         payload = {k: (v if _param(routine, k).variadic else v[-1]) for k, v in payload.items()}
 
     params = sb.Params()
-    call = _call_sql(routine, payload, params)
+    raw = req.body_text if is_post and req.body.strip() else json.dumps(payload, separators=(",", ":"))
+    call = _call_sql(routine, payload, raw, params)
     scalar = routine.kind in ("scalar", "void")
     if scalar:
         columns = frozenset({"pgrst_scalar"})
@@ -160,16 +161,16 @@ def _find_routine(ctx: Context, name: str, payload: Any, is_post: bool) -> Routi
                    hint=hint)
 
 
-def _call_sql(routine: Routine, payload: Any, params: sb.Params) -> str:
+def _call_sql(routine: Routine, payload: Any, raw: str, params: sb.Params) -> str:
     """``SELECT ... FROM <typed arguments>, LATERAL public.fn(arg := pgrst_body.arg) pgrst_call``."""
     fn = f"{sb.ident(SCHEMA)}.{sb.ident(routine.name)}"
     scalar = routine.kind in ("scalar", "void")
     if _single_json_param(routine):
-        args = f"{params.add(json.dumps(payload, separators=(',', ':')))}::{routine.params[0].type}"
+        args = f"{params.add(raw)}::{routine.params[0].type}"
         source = ""
     elif payload:
         keys = [p for p in routine.params if p.name in payload]
-        placeholder = params.add(json.dumps(payload, separators=(",", ":")))
+        placeholder = params.add(raw)
         typed = ", ".join(f"{sb.ident(p.name)} {p.type}" for p in keys)
         cols = ", ".join(sb.ident(p.name) for p in keys)
         source = (f"FROM (SELECT {placeholder}::json AS json_data) pgrst_payload, "

@@ -197,3 +197,10 @@ def test_schema_cache_follows_ddl_without_notify(rest, learner, items):
         assert body == [1, 2]
     finally:
         items.execute("drop function if exists public.gw_shape()")
+
+
+def test_numbers_reach_postgres_as_sent(rest, learner, scratch):
+    raw = rest("POST", "/rpc/gw_json", token=learner,
+               content=b'{"j": {"big": 12345678901234567890123, "exact": 0.10000000000000000001}}',
+               headers={"Content-Type": "application/json"})
+    assert raw.text == '{"big": 12345678901234567890123, "exact": 0.10000000000000000001}'
