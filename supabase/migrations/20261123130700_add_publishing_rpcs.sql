@@ -135,99 +135,96 @@ comment on function public.publish_prompt_version(uuid, uuid, text, text) is
 revoke execute on function public.publish_prompt_version(uuid, uuid, text, text) from public, anon;
 grant execute on function public.publish_prompt_version(uuid, uuid, text, text) to authenticated, service_role;
 
-/** Admin: archive a prompt (hidden from learners, kept for admins). */
+/**
+ * Apply one admin state change to a prompt under its row lock: 'archive' (hidden from learners,
+ * kept for admins), 'unarchive' (published again when it has a current version, else draft),
+ * 'soft_delete' (hidden from learners with all its versions) or 'restore' (undo a soft delete).
+ */
+create function private.change_prompt_state(target uuid, change text)
+    returns jsonb
+    language plpgsql
+    volatile
+    security invoker
+    set search_path = ''
+as $$
+declare
+    v_prompt public.prompts;
+begin
+    perform private.assert_prompt_admin();
+    if change is null or change not in ('archive', 'unarchive', 'soft_delete', 'restore') then
+        raise exception 'unknown prompt state change %', change using errcode = '22023';
+    end if;
+    v_prompt := private.lock_prompt(target);
+    update public.prompts p
+       set status = case change
+                        when 'archive' then 'archived'
+                        when 'unarchive' then case when p.current_version_id is null then 'draft' else 'published' end
+                        else p.status
+                    end,
+           archived_at = case change
+                             when 'archive' then coalesce(p.archived_at, pg_catalog.now())
+                             when 'unarchive' then null
+                             else p.archived_at
+                         end,
+           is_deleted = case change when 'soft_delete' then true when 'restore' then false else p.is_deleted end,
+           deleted_at = case change
+                            when 'soft_delete' then coalesce(p.deleted_at, pg_catalog.now())
+                            when 'restore' then null
+                            else p.deleted_at
+                        end
+     where p.id = v_prompt.id
+    returning * into v_prompt;
+    return private.prompt_state(v_prompt);
+end;
+$$;
+revoke execute on function private.change_prompt_state(uuid, text) from public, anon;
+grant execute on function private.change_prompt_state(uuid, text) to authenticated, service_role;
+
 create function public.archive_prompt(prompt_id uuid)
     returns jsonb
-    language plpgsql
+    language sql
     volatile
     security invoker
     set search_path = ''
 as $$
-declare
-    v_prompt public.prompts;
-begin
-    perform private.assert_prompt_admin();
-    v_prompt := private.lock_prompt(archive_prompt.prompt_id);
-    update public.prompts p
-       set status = 'archived', archived_at = coalesce(p.archived_at, pg_catalog.now())
-     where p.id = v_prompt.id
-    returning * into v_prompt;
-    return private.prompt_state(v_prompt);
-end;
+    select private.change_prompt_state(archive_prompt.prompt_id, 'archive');
 $$;
 comment on function public.archive_prompt(uuid) is 'Admin: archive a prompt (learners stop seeing it).';
-revoke execute on function public.archive_prompt(uuid) from public, anon;
-grant execute on function public.archive_prompt(uuid) to authenticated, service_role;
 
-/** Admin: unarchive a prompt (published again if it has a current version, else draft). */
 create function public.unarchive_prompt(prompt_id uuid)
     returns jsonb
-    language plpgsql
+    language sql
     volatile
     security invoker
     set search_path = ''
 as $$
-declare
-    v_prompt public.prompts;
-begin
-    perform private.assert_prompt_admin();
-    v_prompt := private.lock_prompt(unarchive_prompt.prompt_id);
-    update public.prompts p
-       set status = case when p.current_version_id is null then 'draft' else 'published' end,
-           archived_at = null
-     where p.id = v_prompt.id
-    returning * into v_prompt;
-    return private.prompt_state(v_prompt);
-end;
+    select private.change_prompt_state(unarchive_prompt.prompt_id, 'unarchive');
 $$;
 comment on function public.unarchive_prompt(uuid) is 'Admin: unarchive a prompt (published again when it has a current version).';
-revoke execute on function public.unarchive_prompt(uuid) from public, anon;
-grant execute on function public.unarchive_prompt(uuid) to authenticated, service_role;
 
-/** Admin: soft-delete a prompt (hidden from learners with all its versions). */
 create function public.soft_delete_prompt(prompt_id uuid)
     returns jsonb
-    language plpgsql
+    language sql
     volatile
     security invoker
     set search_path = ''
 as $$
-declare
-    v_prompt public.prompts;
-begin
-    perform private.assert_prompt_admin();
-    v_prompt := private.lock_prompt(soft_delete_prompt.prompt_id);
-    update public.prompts p
-       set is_deleted = true, deleted_at = coalesce(p.deleted_at, pg_catalog.now())
-     where p.id = v_prompt.id
-    returning * into v_prompt;
-    return private.prompt_state(v_prompt);
-end;
+    select private.change_prompt_state(soft_delete_prompt.prompt_id, 'soft_delete');
 $$;
 comment on function public.soft_delete_prompt(uuid) is 'Admin: soft-delete a prompt; learners stop seeing it and its versions.';
-revoke execute on function public.soft_delete_prompt(uuid) from public, anon;
-grant execute on function public.soft_delete_prompt(uuid) to authenticated, service_role;
 
-/** Admin: undo a soft delete. */
 create function public.restore_prompt(prompt_id uuid)
     returns jsonb
-    language plpgsql
+    language sql
     volatile
     security invoker
     set search_path = ''
 as $$
-declare
-    v_prompt public.prompts;
-begin
-    perform private.assert_prompt_admin();
-    v_prompt := private.lock_prompt(restore_prompt.prompt_id);
-    update public.prompts p
-       set is_deleted = false, deleted_at = null
-     where p.id = v_prompt.id
-    returning * into v_prompt;
-    return private.prompt_state(v_prompt);
-end;
+    select private.change_prompt_state(restore_prompt.prompt_id, 'restore');
 $$;
 comment on function public.restore_prompt(uuid) is 'Admin: undo a soft delete.';
-revoke execute on function public.restore_prompt(uuid) from public, anon;
-grant execute on function public.restore_prompt(uuid) to authenticated, service_role;
+
+revoke execute on function public.archive_prompt(uuid), public.unarchive_prompt(uuid),
+    public.soft_delete_prompt(uuid), public.restore_prompt(uuid) from public, anon;
+grant execute on function public.archive_prompt(uuid), public.unarchive_prompt(uuid),
+    public.soft_delete_prompt(uuid), public.restore_prompt(uuid) to authenticated, service_role;
