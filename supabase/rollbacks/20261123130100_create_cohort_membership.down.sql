@@ -1,6 +1,6 @@
 /**
  * Rollback of 20261123130100_create_cohort_membership.sql.
- *   - drops public.fn_user_has_prompt_access();
+ *   - drops public.fn_user_has_prompt_access() and private.user_has_prompt_access();
  *   - drops tables course_cohort_sync_runs and course_cohort_members (with their triggers,
  *     indexes and policies).
  * LOSES DATA: every cohort membership and every sync-run record. After the migration is applied
@@ -12,6 +12,7 @@
 begin;
 
 drop function if exists public.fn_user_has_prompt_access();
+drop function if exists private.user_has_prompt_access();
 drop table if exists public.course_cohort_sync_runs;
 drop table if exists public.course_cohort_members;
 
