@@ -91,10 +91,13 @@ comment on table public.prompts is
 comment on column public.prompts.current_version_id is 'The published version learners see; always a published version of this prompt.';
 comment on column public.prompts.is_deleted is 'Soft delete: hides the prompt and its versions from learners everywhere.';
 
--- The learner read path: a module's published prompts in order (partial: only what learners see).
+-- The read path: a module's prompts in order. Not partial: a learner's `?module_id=eq.X&order=...`
+-- leaves hiding drafts to RLS, and the policy (`published ... OR admin`) never implies a partial
+-- index's predicate, so a partial index only served clients that repeat the status filter; the
+-- others sorted the whole module (bench/: 30 ms at 1,000 prompts per module). Scanned in order, the
+-- index yields the first 50 visible rows after reading a handful of hidden ones.
 create index prompts_module_id_position_idx
-    on public.prompts (module_id, position, id)
-    where status = 'published' and not is_deleted;
+    on public.prompts (module_id, position, id);
 create index prompts_lesson_id_module_id_idx on public.prompts (lesson_id, module_id);
 create index prompts_created_by_idx on public.prompts (created_by);
 
@@ -111,11 +114,14 @@ grant update (module_id, lesson_id, slug, title, description, tags, position, st
     on table public.prompts to authenticated;
 grant all on table public.prompts to service_role;
 
+-- The learner branch comes first: OR stops at the first true branch, and each helper is an
+-- InitPlan evaluated only when first needed, so a learner reading visible prompts never pays for
+-- the admin check.
 create policy "prompts: learners with access read published prompts, admins read all"
     on public.prompts for select to authenticated
     using (
-        (select public.fn_is_prompt_admin())
-        or (status = 'published' and not is_deleted and (select public.fn_user_has_prompt_access()))
+        (status = 'published' and not is_deleted and (select public.fn_user_has_prompt_access()))
+        or (select public.fn_is_prompt_admin())
     );
 create policy "prompts: admins can create prompts"
     on public.prompts for insert to authenticated

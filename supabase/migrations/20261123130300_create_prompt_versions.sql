@@ -146,18 +146,14 @@ grant select, insert, delete on table public.prompt_versions to authenticated;
 grant update (changelog, published) on table public.prompt_versions to authenticated;
 grant all on table public.prompt_versions to service_role;
 
+-- "Visible prompt" is decided by the prompts policy, which applies inside the EXISTS (published,
+-- not deleted, caller has access; admins see all): repeating its conditions here ran the access
+-- helper twice per statement. Learner branch first, as on prompts.
 create policy "prompt_versions: learners read published versions of visible prompts, admins read all"
     on public.prompt_versions for select to authenticated
     using (
-        (select public.fn_is_prompt_admin())
-        or (
-            published
-            and (select public.fn_user_has_prompt_access())
-            and exists (
-                select 1 from public.prompts p
-                 where p.id = prompt_id and p.status = 'published' and not p.is_deleted
-            )
-        )
+        (published and exists (select 1 from public.prompts p where p.id = prompt_id))
+        or (select public.fn_is_prompt_admin())
     );
 create policy "prompt_versions: admins can create versions"
     on public.prompt_versions for insert to authenticated
