@@ -5,14 +5,16 @@ set_config(..., true)`` for search_path, role, the request GUCs and the imperson
 settings (e.g. ``statement_timeout``), the main statement (these three sent together in pipeline
 mode), then COMMIT, or ROLLBACK on any error.
 
-Connections are checked when taken from the pool, so a restarted server costs no failed request
-once it is back; while it is down a request answers 503 PGRST000 within about a second.
+Connections are checked when taken from the pool, and a dead one is dropped and the next tried at
+once, so neither killed connections nor a restarted server cost a failed request once the server is
+up; while it is down a request answers 503 PGRST000 within about a second.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -49,7 +51,6 @@ class Database:
             max_size=max_size,
             kwargs={"autocommit": True, "cursor_factory": psycopg.RawCursor,
                     "prepare_threshold": None, "application_name": "devstack-gateway"},
-            check=ConnectionPool.check_connection,
             open=False,
             name="devstack-gateway",
             reconnect_timeout=24 * 3600.0,
@@ -62,13 +63,33 @@ class Database:
         self.pool.close()
 
     @contextmanager
+    def _live_connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection that answers a round trip, within ACQUIRE_TIMEOUT_SECONDS.
+
+        Not the pool's own ``check``: psycopg_pool sleeps about a second after every connection
+        that fails it, so once the server had killed the idle connections (pg_terminate_backend,
+        a restart) each request waited a second per dead connection and timed out (504). A dead
+        connection is closed by the failed check, the pool discards it and replaces it.
+        """
+        deadline = time.monotonic() + ACQUIRE_TIMEOUT_SECONDS
+        while True:
+            with self.pool.connection(timeout=max(deadline - time.monotonic(), 0.001)) as conn:
+                try:
+                    ConnectionPool.check_connection(conn)
+                except psycopg.Error:
+                    log.debug("discarding a dead pooled connection", exc_info=True)
+                    continue
+                yield conn
+                return
+
+    @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
         """A pooled connection outside any request transaction (schema cache loads).
 
         Failures surface as PostgREST's 503/504 ApiErrors, like a request's own.
         """
         try:
-            with self.pool.connection(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn:
+            with self._live_connection() as conn:
                 yield conn
         except PoolTimeout:
             raise self._unavailable() from None
@@ -80,7 +101,7 @@ class Database:
                     role_settings: tuple[tuple[str, str], ...] = ()) -> Iterator[psycopg.Connection]:
         """Run the body in PostgREST's transaction for ``req``; map every error to an ApiError."""
         try:
-            with self.pool.connection(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn:
+            with self._live_connection() as conn:
                 mode = "READ ONLY" if read_only else "READ WRITE"
                 try:
                     # Pipeline mode: BEGIN, the settings and the main statement travel together.
