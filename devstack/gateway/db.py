@@ -154,6 +154,11 @@ def to_api_error(exc: psycopg.Error, authenticated: bool) -> errors.ApiError:
     """A psycopg error as PostgREST's response for it."""
     diag = exc.diag
     code = diag.sqlstate or getattr(exc, "sqlstate", None)
+    if code is None and isinstance(exc, psycopg.DataError):
+        # Refused by the driver before sending: a NUL in a text value. PostgreSQL itself refuses
+        # it with 22021 (what PostgREST answers), never a connection error.
+        return errors.from_database("22021", 'invalid byte sequence for encoding "UTF8": 0x00',
+                                    str(exc).strip(), None, authenticated)
     if code is None:
         # No SQLSTATE: the connection itself failed (server gone, network, protocol).
         return errors.connection_error(str(exc).strip() or type(exc).__name__)
