@@ -218,7 +218,8 @@ def handle_read(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
     if status == 416:
         raise ApiError(416, "PGRST103", "Requested range not satisfiable",
                        details=f"An offset of {offset} was requested, but there are only {total} rows.")
-    qs = "&".join(f"{k}={v}" for k, v in req.query)
+    # URL-encoded: a header holds Latin-1 only and no CR/LF, a filter value may hold anything.
+    qs = urlencode(req.query, safe=",.()*:!'\"")
     headers = [("Content-Range", content_range(offset, page_total, total)),
                ("Content-Location", f"/{table.name}" + (f"?{qs}" if qs else "")),
                ("Content-Type", media.content_type)]
