@@ -118,6 +118,9 @@ class Gateway:
             response = self._dispatch(req)
         except ApiError as err:
             response = _error_response(err)
+        except RecursionError:  # a JSON body or logic tree nested deeper than Python parses
+            response = _error_response(unsupported("nesting deeper than about 900 levels (JSON body or "
+                                                   "logic tree)"))
         except Exception:  # noqa: BLE001 - the stand-in must answer, not drop the connection
             log.exception("unhandled error in %s %s", method, sub_path)
             response = _error_response(ApiError(500, "PGRSTX00", "Internal error in the local PostgREST stand-in"))
