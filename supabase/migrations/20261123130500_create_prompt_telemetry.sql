@@ -107,6 +107,31 @@ create trigger prompt_usage_logs_set_version
     before insert on public.prompt_usage_logs
     for each row execute function private.set_usage_log_version();
 
+/**
+ * BEFORE UPDATE OF user_id on prompt_usage_logs: an event that loses its user loses its metadata
+ * too. Deleting an auth user sets user_id to null (the foreign key's ON DELETE SET NULL); without
+ * this the anonymous-event check refused that update, so no user who ever logged an event with
+ * metadata could be deleted ("Database error deleting user").
+ */
+create function private.clear_anonymous_usage_metadata()
+    returns trigger
+    language plpgsql
+    security invoker
+    set search_path = ''
+as $$
+begin
+    if new.user_id is null then
+        new.metadata := null;
+    end if;
+    return new;
+end;
+$$;
+revoke execute on function private.clear_anonymous_usage_metadata() from public;
+
+create trigger prompt_usage_logs_clear_anonymous_metadata
+    before update of user_id on public.prompt_usage_logs
+    for each row execute function private.clear_anonymous_usage_metadata();
+
 alter table public.prompt_usage_logs enable row level security;
 revoke all on table public.prompt_usage_logs from anon, authenticated;
 grant select, insert on table public.prompt_usage_logs to authenticated;

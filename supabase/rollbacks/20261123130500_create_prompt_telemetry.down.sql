@@ -18,6 +18,7 @@ drop table if exists public.prompt_usage_logs;
 drop table if exists public.prompt_user_preferences;
 drop function if exists private.anonymise_opted_out_usage();
 drop function if exists private.set_usage_log_version();
+drop function if exists private.clear_anonymous_usage_metadata();
 drop function if exists public.fn_user_has_opted_out();
 
 delete from supabase_migrations.schema_migrations where version = '20261123130500';
