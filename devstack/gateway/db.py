@@ -53,7 +53,10 @@ class Database:
                     "prepare_threshold": None, "application_name": "devstack-gateway"},
             open=False,
             name="devstack-gateway",
-            reconnect_timeout=24 * 3600.0,
+            # Give up a failing reconnection after 2 s instead of backing off for hours: a request
+            # then starts a fresh attempt, so the first request after a restart gets a connection
+            # instead of waiting out the pool's back-off (up to 4 s and more) and timing out.
+            reconnect_timeout=2.0,
         )
 
     def open(self) -> None:
