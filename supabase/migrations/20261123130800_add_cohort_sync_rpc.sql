@@ -159,7 +159,18 @@ begin
         end if;
     end if;
 
-    with upserted as (
+    -- Rows whose stored hash already matches are left out of the upsert altogether: its
+    -- `where source_hash is distinct from` still locks, i.e. writes, every conflicting row (a
+    -- repeated 50k snapshot wrote 2.7 MB of WAL and took 0.9 s of its 1.7 s in that statement).
+    -- Found from the cohort's rows, probing the temp table's e-mail index (stored e-mails are
+    -- the normalised, lower-case ones this function wrote; any other row just takes the upsert).
+    with unchanged as (
+        select r.ord
+          from public.course_cohort_members m
+          join pg_temp.cohort_sync_rows r on r.email = m.email::text and r.source_hash = m.source_hash
+         where m.cohort_id = v_cohort
+    ),
+    upserted as (
         insert into public.course_cohort_members as m
                (cohort_id, email, first_name, last_name, circle_member_id, status, revoked_at,
                 source_hash, last_synced_at)
@@ -168,6 +179,7 @@ begin
                r.source_hash, pg_catalog.now()
           from pg_temp.cohort_sync_rows r
          where r.error is null
+           and r.ord not in (select u.ord from unchanged u)
         on conflict (cohort_id, email) do update
            set first_name = excluded.first_name,
                last_name = excluded.last_name,
