@@ -32,7 +32,6 @@ from tests.reliability.support import (
     SQL_INJECTIONS,
     Api,
     Cases,
-    Fingerprint,
     World,
     assert_function_error,
 )

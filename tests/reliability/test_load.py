@@ -21,7 +21,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.reliability.support import PREFIX, Api, User, add_members, new_prompt, new_user, report
+from tests.reliability.support import PREFIX, User, add_members, new_prompt, new_user, report
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,15 @@ from hypothesis import strategies as st
 
 from devstack import settings as devstack_settings
 from devstack.tokens import access_token_claims, mint, unsigned
-from tests.reliability.support import Api, Cases, Fingerprint, World, assert_function_error, error_code
+from tests.reliability.support import (
+    Api,
+    Cases,
+    Fingerprint,
+    World,
+    assert_function_error,
+    error_code,
+    new_user,
+)
 
 # Short and odd HMAC keys are the point of the forged-token tests.
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
@@ -414,8 +422,6 @@ def test_generated_secrets_never_sign_a_service_role_token(api, world, fingerpri
 def test_a_deleted_users_events_are_kept_only_as_anonymous_counts(api, world, db_url):
     """Deleting an auth user (what Supabase Auth's admin delete does) keeps their events without
     anything that identifies them, like an opt-out; it used to fail on any event with metadata."""
-    from tests.reliability.support import new_user
-
     leaver = new_user(db_url, f"rel-leaver-{world.tag}@example.com")
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("insert into public.course_cohort_members (cohort_id, email, source_hash) values (%s, %s, 'x')",
