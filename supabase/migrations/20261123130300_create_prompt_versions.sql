@@ -13,7 +13,7 @@ create table public.prompt_versions (
     id uuid primary key default gen_random_uuid(),
     prompt_id uuid not null references public.prompts (id) on delete cascade,
     version_number integer not null check (version_number > 0),
-    markdown_body text not null check (char_length(markdown_body) between 1 and 100000),
+    markdown_body text not null check (char_length(markdown_body) between 1 and 100000 and markdown_body ~ '[^[:space:]]'),
     changelog text check (char_length(changelog) <= 2000),
     published boolean not null default false,
     published_at timestamptz,

@@ -153,6 +153,8 @@ create policy "prompt_usage_logs: users log their own events on visible prompts"
     with check (
         (select public.fn_feature_enabled('PROMPT_USAGE_LOGGING_ENABLED'))
         and exists (select 1 from public.prompts p where p.id = prompt_id)
+        -- Events happened recently: at most 30 days back (late offline batches), 5 minutes ahead (clock skew).
+        and occurred_at between now() - interval '30 days' and now() + interval '5 minutes'
         and (
             (user_id = (select auth.uid()) and not (select public.fn_user_has_opted_out()))
             or (user_id is null and metadata is null and (select public.fn_user_has_opted_out()))
@@ -254,6 +256,14 @@ begin
             or (e -> 'metadata' is not null and jsonb_typeof(e -> 'metadata') not in ('object', 'null'))
     ) then
         raise exception 'every event needs a prompt_id string, an action, and an optional metadata object'
+            using errcode = '22023';
+    end if;
+    if exists (
+        select 1 from jsonb_to_recordset(events) as e(occurred_at timestamptz)
+         where e.occurred_at not between pg_catalog.now() - interval '30 days'
+                                     and pg_catalog.now() + interval '5 minutes'
+    ) then
+        raise exception 'occurred_at must be within the last 30 days and at most 5 minutes ahead'
             using errcode = '22023';
     end if;
     if not public.fn_feature_enabled('PROMPT_MANAGER_ENABLED') then

@@ -2,7 +2,7 @@
 -- updated_at, and what soft delete, archive and hard delete do to what learners see.
 begin;
 \ir _helpers.psql
-select plan(72);
+select plan(73);
 
 -- Version content is immutable: API roles lack the column privilege, the service role hits the trigger.
 select pg_temp.expect(a.actor, format('update %s of a version', c.col),
@@ -155,6 +155,10 @@ select is(pg_temp.attempt('admin', 'delete from public.prompts where id = pg_tem
 select is((select count(*) from public.prompt_versions where prompt_id = pg_temp.prompt_id(1)), 0::bigint, 'its versions are gone');
 select is((select count(*) from public.prompt_favorites where prompt_id = pg_temp.prompt_id(1)), 0::bigint, 'its favorites are gone');
 select is((select count(*) from public.prompt_usage_logs where prompt_id = pg_temp.prompt_id(1)), 0::bigint, 'its usage events are gone');
+
+select is(pg_temp.attempt('admin', $$insert into public.prompt_versions (prompt_id, markdown_body) values ('30000000-0000-4000-a000-000000000001', E'  \n\t ')$$),
+          '23514: new row for relation "prompt_versions" violates check constraint "prompt_versions_markdown_body_check"',
+          'a version whose markdown is only white space is refused');
 
 select * from finish();
 rollback;

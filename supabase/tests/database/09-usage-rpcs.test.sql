@@ -3,7 +3,7 @@
 -- Seed: the learner has 3 events on 01; optout has opted out; both flags are on.
 begin;
 \ir _helpers.psql
-select plan(44);
+select plan(47);
 
 /** Ingest `events` as `actor`. */
 create function pg_temp.ingest(actor text, events jsonb)
@@ -35,7 +35,7 @@ $$;
 select is(pg_temp.ingest('learner', jsonb_build_array(
               jsonb_build_object('prompt_id', pg_temp.prompt_id(1), 'action', 'view', 'metadata', '{"client": "web"}'::jsonb),
               jsonb_build_object('prompt_id', pg_temp.prompt_id(2), 'action', 'copy'),
-              jsonb_build_object('prompt_id', pg_temp.prompt_id(3), 'action', 'favorite', 'occurred_at', '2026-01-01T00:00:00Z'),
+              jsonb_build_object('prompt_id', pg_temp.prompt_id(3), 'action', 'favorite', 'occurred_at', (now() - interval '3 days')),
               jsonb_build_object('prompt_id', pg_temp.prompt_id(12), 'action', 'view'),
               jsonb_build_object('prompt_id', pg_temp.prompt_id(13), 'action', 'view'),
               jsonb_build_object('prompt_id', pg_temp.prompt_id(14), 'action', 'view'),
@@ -47,7 +47,7 @@ select results_eq(
         from pg_temp.new_events() e join public.prompts p on p.id = e.prompt_id order by e.prompt_id$$,
     $$values ('00000000-0000-4000-a000-000000000002'::uuid, pg_temp.prompt_id(1), 'view', '{"client": "web"}'::jsonb, now(), true),
              ('00000000-0000-4000-a000-000000000002'::uuid, pg_temp.prompt_id(2), 'copy', null, now(), true),
-             ('00000000-0000-4000-a000-000000000002'::uuid, pg_temp.prompt_id(3), 'favorite', null, '2026-01-01T00:00:00Z'::timestamptz, true)$$,
+             ('00000000-0000-4000-a000-000000000002'::uuid, pg_temp.prompt_id(3), 'favorite', null, now() - interval '3 days', true)$$,
     '... stored with the learner''s id, metadata, occurred_at (default now) and the current version');
 
 -- The recorded version follows publishing.
@@ -106,9 +106,19 @@ select pg_temp.expect(t.actor, t.what, format('select public.ingest_usage_events
         ('learner', 'metadata over 4 KB', format('pg_temp.events(array[1], extra => %L)',
                                                  jsonb_build_object('metadata', jsonb_build_object('note', repeat('x', 4100)))),
          '23514: new row for relation "prompt_usage_logs" violates check constraint "prompt_usage_logs_metadata_check"'),
+        ('learner', 'an event 31 days old', format('pg_temp.events(array[1], extra => %L)',
+                                                   jsonb_build_object('occurred_at', now() - interval '31 days')),
+         '22023: occurred_at must be within the last 30 days and at most 5 minutes ahead'),
+        ('learner', 'an event 10 minutes ahead', format('pg_temp.events(array[1], extra => %L)',
+                                                        jsonb_build_object('occurred_at', now() + interval '10 minutes')),
+         '22023: occurred_at must be within the last 30 days and at most 5 minutes ahead'),
         ('anon', 'a batch', 'pg_temp.events(array[1])', pg_temp.denied_fn('ingest_usage_events')),
         ('service_role', 'a batch (no user)', 'pg_temp.events(array[1])', '42501: sign in to log usage')
        ) as t (actor, what, arg, expected);
+select is(pg_temp.attempt('learner', $$insert into public.prompt_usage_logs (user_id, prompt_id, action, occurred_at)
+                                      values ('00000000-0000-4000-a000-000000000002', '30000000-0000-4000-a000-000000000001',
+                                              'view', now() - interval '400 days')$$),
+          pg_temp.rls('prompt_usage_logs'), 'a direct insert of an event 400 days old is refused by RLS too');
 select is(pg_temp.ingest('learner', pg_temp.events(array[1, 2, 3, 4, 5], 500)), '{"accepted": 500, "anonymized": 0, "dropped": 0}',
           'a batch of 500 events is accepted');
 
