@@ -30,8 +30,10 @@ if ((${#missing[@]})); then
 fi
 
 if [[ ! -x node_modules/.bin/supabase || package-lock.json -nt node_modules/.package-lock.json ]]; then
-    echo "devstack: installing the Supabase CLI (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error
+    echo "devstack: installing the Supabase CLI (npm install, pinned by package-lock.json)"
+    # Not `npm ci`: the lock records only this platform's optional CLI binary package, which
+    # `npm ci` rejects as out of sync; `npm install` honours the lock and leaves it unchanged.
+    npm install --no-audit --no-fund --loglevel=error
 fi
 
 if [[ ! -x .venv/bin/python || pyproject.toml -nt .venv/.installed ]]; then
