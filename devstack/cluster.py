@@ -67,7 +67,7 @@ def check_requirements() -> None:
             + " (or `make deps` as root)"
         )
     if not SUPABASE_CLI.exists():
-        raise ClusterError("the Supabase CLI is not installed; run: npm ci")
+        raise ClusterError("the Supabase CLI is not installed; run: make deps (or npm install)")
 
 
 @dataclass

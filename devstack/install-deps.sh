@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what the local stack needs, idempotently: Debian packages (PostgreSQL 15, pgTAP,
-# pg_prove, pg_cron, plpgsql_check), the pinned Supabase CLI (npm ci) and the Python deps (.venv).
+# pg_prove, pg_cron, plpgsql_check), the pinned Supabase CLI (npm install) and the Python deps (.venv).
 # As root it installs Debian packages itself; otherwise it prints the exact command to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
