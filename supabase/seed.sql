@@ -140,3 +140,58 @@ insert into public.course_cohort_sync_runs
      deactivated_count, started_at, finished_at) values
     ('msg_seed_initial_import', 'cohort-2026-spring', 'snapshot', 'succeeded', 5, 5, 0, 0, 0,
      now() - interval '7 days', now() - interval '7 days');
+
+-- A demo team workspace with one user per role (contract §8). Sign in with `make token EMAIL=...`:
+--   owner@example.com  owner       wsadmin@example.com      admin        approver@example.com  approver
+--   contributor@example.com  contributor      viewer@example.com  viewer
+-- Every user also has a personal workspace (created by the database with the user).
+insert into auth.users (id, email, email_confirmed_at, raw_app_meta_data, raw_user_meta_data) values
+    ('00000000-0000-4000-a000-0000000000a1', 'owner@example.com', now(),
+     '{"provider": "email", "providers": ["email"]}', '{"full_name": "Olga Owner"}'),
+    ('00000000-0000-4000-a000-0000000000a2', 'wsadmin@example.com', now(),
+     '{"provider": "email", "providers": ["email"]}', '{"full_name": "Arno Admin"}'),
+    ('00000000-0000-4000-a000-0000000000a3', 'approver@example.com', now(),
+     '{"provider": "email", "providers": ["email"]}', '{"full_name": "Pia Approver"}'),
+    ('00000000-0000-4000-a000-0000000000a4', 'contributor@example.com', now(),
+     '{"provider": "email", "providers": ["email"]}', '{"full_name": "Carl Contributor"}'),
+    ('00000000-0000-4000-a000-0000000000a5', 'viewer@example.com', now(),
+     '{"provider": "email", "providers": ["email"]}', '{"full_name": "Vera Viewer"}')
+on conflict (id) do nothing;
+
+-- The creator (created_by) becomes the owner.
+insert into public.workspaces (id, slug, name, description, kind, created_by) values
+    ('40000000-0000-4000-a000-000000000001', 'acme-team', 'Acme prompt team',
+     'A team library: contributors draft, admins publish.', 'team', '00000000-0000-4000-a000-0000000000a1')
+on conflict (id) do nothing;
+
+insert into public.workspace_members (workspace_id, user_id, role) values
+    ('40000000-0000-4000-a000-000000000001', '00000000-0000-4000-a000-0000000000a2', 'admin'),
+    ('40000000-0000-4000-a000-000000000001', '00000000-0000-4000-a000-0000000000a3', 'approver'),
+    ('40000000-0000-4000-a000-000000000001', '00000000-0000-4000-a000-0000000000a4', 'contributor'),
+    ('40000000-0000-4000-a000-000000000001', '00000000-0000-4000-a000-0000000000a5', 'viewer')
+on conflict (workspace_id, user_id) do nothing;
+
+-- Team prompts (no module: modules are a course's outline): two published, one draft.
+insert into public.prompts (id, workspace_id, slug, title, description, tags, position, created_by) values
+    ('50000000-0000-4000-a000-000000000001', '40000000-0000-4000-a000-000000000001', 'release-notes',
+     'Write release notes', 'Turn merged pull requests into user-facing notes.', '{writing}', 1,
+     '00000000-0000-4000-a000-0000000000a4'),
+    ('50000000-0000-4000-a000-000000000002', '40000000-0000-4000-a000-000000000001', 'incident-summary',
+     'Summarise an incident', 'Timeline, impact, cause and follow-ups from a chat log.', '{ops}', 2,
+     '00000000-0000-4000-a000-0000000000a4'),
+    ('50000000-0000-4000-a000-000000000003', '40000000-0000-4000-a000-000000000001', 'customer-reply',
+     'Reply to a customer', 'A friendly, precise answer to a support ticket (draft).', '{support}', 3,
+     '00000000-0000-4000-a000-0000000000a4')
+on conflict (id) do nothing;
+
+insert into public.prompt_versions (prompt_id, markdown_body, changelog, created_by)
+select p.id, format(E'# %s\n\n%s', p.title, p.description), 'First draft', '00000000-0000-4000-a000-0000000000a4'
+  from public.prompts p
+ where p.workspace_id = '40000000-0000-4000-a000-000000000001'
+   and not exists (select 1 from public.prompt_versions v where v.prompt_id = p.id);
+
+select public.publish_prompt_version(p.id, v.id)
+  from public.prompts p
+  join public.prompt_versions v on v.prompt_id = p.id and v.version_number = 1
+ where p.id in ('50000000-0000-4000-a000-000000000001', '50000000-0000-4000-a000-000000000002')
+   and p.current_version_id is null;

@@ -32,6 +32,9 @@ VERSIONS = [m.name.split("_", 1)[0] for m in MIGRATIONS]
 #: Columns of kept tables that a down script rewrites on purpose (its header says why).
 DATA_CHANGED_BY_ROLLBACK = {
     "20261123130300": {"prompts": ("current_version_id", "status", "updated_at")},
+    # v1 has no workspaces: every library row loses its workspace_id (all were in the default one).
+    "20261202110200": {t: ("workspace_id",) for t in ("prompt_modules", "prompt_lessons", "prompts",
+                                                      "prompt_usage_logs")},
 }
 
 # -- catalog fingerprint ---------------------------------------------------------------------------
@@ -56,7 +59,10 @@ FINGERPRINT_QUERIES = {
           from pg_class c join pg_namespace n on n.oid = c.relnamespace
          where {ours('n.nspname')} and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f', 'c')""",
     "columns": f"""
-        select n.nspname, c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
+        select n.nspname, c.relname,
+               -- position among live columns: a column dropped and added again keeps its place
+               row_number() over (partition by a.attrelid order by a.attnum), a.attname,
+               format_type(a.atttypid, a.atttypmod),
                a.attnotnull, coalesce(pg_get_expr(d.adbin, d.adrelid), ''), a.attidentity,
                a.attgenerated, coalesce(a.attacl::text, ''), coalesce(col_description(c.oid, a.attnum), '')
           from pg_attribute a
@@ -355,6 +361,13 @@ def test_rolled_back_migrations_apply_again_on_the_seed_data(version: str, prefi
         if table == "prompt_feature_flags":  # the migration creates both flags, OFF
             assert {(r["key"], r["enabled"]) for r in now[table]} == {
                 ("PROMPT_MANAGER_ENABLED", False), ("PROMPT_USAGE_LOGGING_ENABLED", False)}
+        elif table == "workspaces":
+            assert sorted((r["kind"], r["is_default"]) for r in now[table] if r["kind"] != "personal") == [("course", True)]
+            users = {r["user_id"] for r in seeded.data["prompt_admins"]} | {
+                r["personal_user_id"] for r in seeded.data["workspaces"] if r["kind"] == "personal"}
+            assert {r["personal_user_id"] for r in now[table] if r["kind"] == "personal"} == users
+        elif table == "workspace_members":
+            assert {r["role"] for r in now[table]} == {"owner"}
         else:
             assert now[table] == [], f"{table} was re-created with rows"
 

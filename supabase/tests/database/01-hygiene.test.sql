@@ -7,7 +7,8 @@ select plan(15);
 select tables_are('public', array[
     'prompt_modules', 'prompt_lessons', 'prompts', 'prompt_versions', 'prompt_favorites',
     'prompt_usage_logs', 'course_cohort_members', 'course_cohort_sync_runs', 'prompt_access_audit',
-    'prompt_feature_flags', 'prompt_admins', 'prompt_user_preferences'
+    'prompt_feature_flags', 'prompt_admins', 'prompt_user_preferences',
+    'workspaces', 'workspace_members', 'workspace_invitations', 'workspace_cohorts'
 ], 'public has exactly the contract''s tables');
 
 create temporary view app_functions as

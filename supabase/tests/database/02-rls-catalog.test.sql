@@ -11,28 +11,30 @@ insert into public.prompt_modules (id, slug, title) values
 insert into public.prompt_lessons (id, module_id, slug, title) values
     ('20000000-0000-4000-a000-000000000099', '10000000-0000-4000-a000-000000000099', 'spare-lesson', 'Spare lesson');
 
--- prompt_modules and prompt_lessons: every signed-in user reads; only the service role writes.
+-- prompt_modules and prompt_lessons: every signed-in user reads the default course workspace's outline;
+-- its admins (v1's prompt admins are platform admins, so admins of it) and the service role write
+-- (contract §16: v1 let prompt admins only read them).
 select pg_temp.matrix('prompt_modules', array[
     --                       anon   outsider usermeta revoked learner admin  jwtadmin service_role
     ['select',              'denied 4        4        4       4       4      4        4',
      $$select * from public.prompt_modules$$],
-    ['insert',              'denied denied   denied   denied  denied  denied denied   1',
+    ['insert',              'denied rls      rls      rls     rls     1      1        1',
      $$insert into public.prompt_modules (slug, title) values ('matrix-module', 'Matrix')$$],
-    ['update',              'denied denied   denied   denied  denied  denied denied   1',
+    ['update',              'denied 0        0        0       0       1      1        1',
      $$update public.prompt_modules set title = 'Changed' where id = '10000000-0000-4000-a000-000000000001'$$],
-    ['delete',              'denied denied   denied   denied  denied  denied denied   1',
+    ['delete',              'denied 0        0        0       0       1      1        1',
      $$delete from public.prompt_modules where id = '10000000-0000-4000-a000-000000000099'$$]]);
 
 select pg_temp.matrix('prompt_lessons', array[
     --                       anon   outsider usermeta revoked learner admin  jwtadmin service_role
     ['select',              'denied 7        7        7       7       7      7        7',
      $$select * from public.prompt_lessons$$],
-    ['insert',              'denied denied   denied   denied  denied  denied denied   1',
+    ['insert',              'denied rls      rls      rls     rls     1      1        1',
      $$insert into public.prompt_lessons (module_id, slug, title)
        values ('10000000-0000-4000-a000-000000000001', 'matrix-lesson', 'Matrix')$$],
-    ['update',              'denied denied   denied   denied  denied  denied denied   1',
+    ['update',              'denied 0        0        0       0       1      1        1',
      $$update public.prompt_lessons set title = 'Changed' where id = '20000000-0000-4000-a000-000000000001'$$],
-    ['delete',              'denied denied   denied   denied  denied  denied denied   1',
+    ['delete',              'denied 0        0        0       0       1      1        1',
      $$delete from public.prompt_lessons where id = '20000000-0000-4000-a000-000000000099'$$]]);
 
 -- prompt_feature_flags: every signed-in user reads; prompt admins (row or claim) and the service

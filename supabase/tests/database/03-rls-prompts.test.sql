@@ -9,7 +9,9 @@ select plan(74);
 -- prompts ----------------------------------------------------------------------------------------
 select pg_temp.matrix('prompts', array[
     --                       anon   outsider usermeta revoked learner admin  jwtadmin service_role
-    ['select',              'denied 0        0        0       11      14     14       14',
+    -- admins: the 14 course prompts and the 3 of the seed's demo team workspace (platform admins
+    -- are admins of every team and course workspace).
+    ['select',              'denied 0        0        0       11      17     17       17',
      $$select * from public.prompts$$],
     ['insert',              'denied rls      rls      rls     rls     1      1        1',
      $$insert into public.prompts (module_id, slug, title)
@@ -44,7 +46,7 @@ select pg_temp.expect('admin', 'update ' || c, format($$update public.prompts se
 -- prompt_versions ----------------------------------------------------------------------------------
 select pg_temp.matrix('prompt_versions', array[
     --                       anon   outsider usermeta revoked learner admin  jwtadmin service_role
-    ['select',              'denied 0        0        0       25      42     42       42',
+    ['select',              'denied 0        0        0       25      45     45       45',
      $$select * from public.prompt_versions$$],
     ['insert',              'denied rls      rls      rls     rls     1      1        1',
      $$insert into public.prompt_versions (prompt_id, markdown_body)

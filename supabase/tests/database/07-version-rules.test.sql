@@ -2,7 +2,7 @@
 -- updated_at, and what soft delete, archive and hard delete do to what learners see.
 begin;
 \ir _helpers.psql
-select plan(73);
+select plan(74);
 
 -- Version content is immutable: API roles lack the column privilege, the service role hits the trigger.
 select pg_temp.expect(a.actor, format('update %s of a version', c.col),
@@ -61,9 +61,13 @@ insert into public.prompt_versions (prompt_id, version_number, markdown_body, pu
 values ('30000000-0000-4000-a000-000000000099', 7, 'first', true);
 select results_eq($$select version_number, published_at from public.prompt_versions where prompt_id = pg_temp.prompt_id(99)$$,
                   $$values (1, now())$$, 'the first version of a new prompt is number 1; inserted published, it gets published_at');
+-- A prompt nobody can see (here: none exists) is refused by RLS before the foreign key is checked.
 select pg_temp.expect('admin', 'insert a version of an unknown prompt',
     $$insert into public.prompt_versions (prompt_id, markdown_body) values (gen_random_uuid(), 'orphan')$$,
-    '23503: insert or update on table "prompt_versions" violates foreign key constraint "prompt_versions_prompt_id_fkey"');
+    pg_temp.rls('prompt_versions'));
+select is(pg_temp.attempt('service_role', $$insert into public.prompt_versions (prompt_id, markdown_body) values (gen_random_uuid(), 'orphan')$$),
+          '23503: insert or update on table "prompt_versions" violates foreign key constraint "prompt_versions_prompt_id_fkey"',
+          'service_role: a version of an unknown prompt is refused by the foreign key');
 
 -- Only never-published drafts can be deleted through the API; the current version never.
 select pg_temp.expect('admin', 'delete a published version', $$delete from public.prompt_versions
@@ -156,7 +160,7 @@ select is((select count(*) from public.prompt_versions where prompt_id = pg_temp
 select is((select count(*) from public.prompt_favorites where prompt_id = pg_temp.prompt_id(1)), 0::bigint, 'its favorites are gone');
 select is((select count(*) from public.prompt_usage_logs where prompt_id = pg_temp.prompt_id(1)), 0::bigint, 'its usage events are gone');
 
-select is(pg_temp.attempt('admin', $$insert into public.prompt_versions (prompt_id, markdown_body) values ('30000000-0000-4000-a000-000000000001', E'  \n\t ')$$),
+select is(pg_temp.attempt('admin', $$insert into public.prompt_versions (prompt_id, markdown_body) values ('30000000-0000-4000-a000-000000000003', E'  \n\t ')$$),
           '23514: new row for relation "prompt_versions" violates check constraint "prompt_versions_markdown_body_check"',
           'a version whose markdown is only white space is refused');
 

@@ -70,8 +70,8 @@ select is((select count(*)::int from public.prompt_access_audit where reason = '
           '... audited as denied, feature_disabled');
 select is(pg_temp.call_as('learner', 'select to_jsonb(count(*)) from public.prompts'), '0',
           '... the learner reads no prompt');
-select is(pg_temp.call_as('admin', 'select to_jsonb(count(*)) from public.prompts'), '14',
-          '... admins still read all');
+select is(pg_temp.call_as('admin', 'select to_jsonb(count(*)) from public.prompts'), '17',
+          '... admins still read all (14 course prompts, 3 in the demo team workspace)');
 update public.prompt_feature_flags set enabled = true where key = 'PROMPT_MANAGER_ENABLED';
 
 -- Who may call it.
