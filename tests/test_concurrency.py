@@ -8,15 +8,16 @@ and removes it afterwards, so other tests sharing the session database are not d
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
 import pytest
+
+from tests.fixtures.concurrent import act_as as _act_as
+from tests.fixtures.concurrent import run_together as _run_together
 
 ADMIN_CLAIMS = {
     "sub": "00000000-0000-4000-a000-000000000001",  # the seed's admin (prompt_admins row)
@@ -28,31 +29,6 @@ ADMIN_CLAIMS = {
 SERVICE_CLAIMS = {"role": "service_role", "iss": "supabase-demo"}
 MODULE_ID = "10000000-0000-4000-a000-000000000001"  # seed module "foundations"
 WORKERS = 20
-
-
-def _act_as(conn: psycopg.Connection, role: str, claims: dict[str, Any]) -> None:
-    """Act as PostgREST does: transaction-local role and request.jwt.claims."""
-    conn.execute("select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-                 (role, json.dumps(claims)))
-
-
-def _run_together(db_url: str, jobs: list[Callable[[psycopg.Connection], Any]]) -> list[Any]:
-    """Run each job in its own connection and transaction, all released at once; their results in order."""
-    connections = [psycopg.connect(db_url) for _ in jobs]
-    barrier = threading.Barrier(len(jobs))
-
-    def run(conn: psycopg.Connection, job: Callable[[psycopg.Connection], Any]) -> Any:
-        barrier.wait(timeout=30)
-        with conn.transaction():
-            return job(conn)
-
-    try:
-        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-            futures = [pool.submit(run, conn, job) for conn, job in zip(connections, jobs)]
-            return [future.result(timeout=60) for future in futures]
-    finally:
-        for conn in connections:
-            conn.close()
 
 
 @pytest.fixture

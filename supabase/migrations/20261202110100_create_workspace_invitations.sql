@@ -19,7 +19,8 @@ create table public.workspace_invitations (
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
     constraint workspace_invitations_expires_at_check check (expires_at > created_at and expires_at <= created_at + interval '30 days'),
-    constraint workspace_invitations_accepted_check check ((accepted_at is null) = (accepted_by is null))
+    -- accepted_by goes null when that user is deleted; the invitation stays used.
+    constraint workspace_invitations_accepted_check check (accepted_by is null or accepted_at is not null)
 );
 comment on table public.workspace_invitations is
     'Invitations to a workspace. Admins read and revoke their workspace''s; the invitee reads those to their confirmed e-mail. Only the token''s sha256 is stored.';
@@ -77,8 +78,9 @@ create trigger workspace_invitations_guard
 
 alter table public.workspace_invitations enable row level security;
 revoke all on table public.workspace_invitations from anon, authenticated;
-grant select (id, workspace_id, email, role, invited_by, expires_at, accepted_at, accepted_by, revoked_at,
-              created_at, updated_at) on table public.workspace_invitations to authenticated;
+-- token_hash is readable like every other column (so `select=*` works): a sha256 of 32 random
+-- bytes does not give the token back to anyone, admins included.
+grant select on table public.workspace_invitations to authenticated;
 grant insert (workspace_id, email, role, token_hash, expires_at) on table public.workspace_invitations to authenticated;
 grant update (revoked_at) on table public.workspace_invitations to authenticated;
 grant all on table public.workspace_invitations to service_role;
@@ -126,7 +128,8 @@ begin
     end if;
     perform private.assert_workspace_role(invite_workspace_member.workspace_id, 'admin');
     insert into public.workspace_invitations (workspace_id, email, role, token_hash, expires_at)
-    values (invite_workspace_member.workspace_id, invite_workspace_member.email, invite_workspace_member.role,
+    values (invite_workspace_member.workspace_id, private.normalize_email(invite_workspace_member.email),
+            invite_workspace_member.role,
             pg_catalog.sha256(pg_catalog.convert_to(v_token, 'UTF8')),
             pg_catalog.now() + pg_catalog.make_interval(days => valid_days))
     returning * into v_row;
