@@ -33,9 +33,9 @@ reset: deps  ## Destroy and recreate the local database (migrations + seed)
 advisors: deps  ## Run `supabase db advisors` on a freshly migrated throwaway database; fail on WARN/ERROR
 	@$(PY) -m devstack.advisors
 
-token: deps  ## Print an access token: make token EMAIL=learner@example.com [ADMIN=1]
-	@test -n "$(EMAIL)" || { echo "usage: make token EMAIL=you@example.com [ADMIN=1]" >&2; exit 2; }
-	@$(PY) -m devstack token --email "$(EMAIL)" $(if $(ADMIN),--admin,)
+token: deps  ## Print an access token: make token EMAIL=learner@example.com [ADMIN=1] [WORKSPACE=slug ROLE=viewer]
+	@test -n "$(EMAIL)" || { echo "usage: make token EMAIL=you@example.com [ADMIN=1] [WORKSPACE=slug ROLE=role]" >&2; exit 2; }
+	@$(PY) -m devstack token --email "$(EMAIL)" $(if $(ADMIN),--admin,) $(if $(WORKSPACE),--workspace "$(WORKSPACE)" --role "$(or $(ROLE),viewer)",)
 
 types: deps  ## Regenerate functions/database_types.py with `supabase gen types --lang python`
 	@$(PY) -m devstack.types --write

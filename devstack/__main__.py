@@ -6,7 +6,9 @@ Commands:
   stop  [--name N]   stop the cluster
   reset [--name N]   destroy and recreate the cluster
   status [--name N]  print the connection settings as KEY="value" lines
-  token --email E [--admin] [--ttl S]   create the auth user if needed and print an access token
+  token --email E [--admin] [--ttl S] [--workspace SLUG [--role R]]
+                     create the auth user if needed (and make them a member of the workspace
+                     with role R, default viewer) and print an access token
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--email", help="token: the user's e-mail")
     parser.add_argument("--admin", action="store_true", help="token: add app_metadata.prompt_admin")
     parser.add_argument("--ttl", type=int, default=3600, help="token: lifetime in seconds")
+    parser.add_argument("--workspace", help="token: make the user a member of this workspace (slug) first")
+    parser.add_argument("--role", default="viewer",
+                        choices=["viewer", "contributor", "approver", "admin", "owner"],
+                        help="token: the role in --workspace (default: viewer)")
     args = parser.parse_args(argv)
 
     port = settings.DB_PORT if args.name == "dev" else None
@@ -72,7 +78,12 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error("token needs --email")
             from devstack.tokens import sign_in
 
-            print(sign_in(cluster.db_url, args.email, admin=args.admin, ttl=args.ttl))
+            try:
+                print(sign_in(cluster.db_url, args.email, admin=args.admin, ttl=args.ttl,
+                              workspace=args.workspace, role=args.role))
+            except RuntimeError as exc:
+                print(f"devstack: {exc}", file=sys.stderr)
+                return 2
     except ClusterError as exc:
         print(f"devstack: {exc}", file=sys.stderr)
         return 2

@@ -75,11 +75,23 @@ returning id::text, email, coalesce(raw_app_meta_data, '{}'::jsonb), coalesce(ra
 """
 
 
-def sign_in(db_url: str, email: str, *, admin: bool = False, ttl: int = 3600) -> str:
+_JOIN_WORKSPACE_SQL = """
+insert into public.workspace_members (workspace_id, user_id, role)
+select w.id, %(user_id)s::uuid, %(role)s::public.workspace_role
+  from public.workspaces w where w.slug = %(workspace)s
+on conflict (workspace_id, user_id) do update set role = excluded.role
+returning workspace_id
+"""
+
+
+def sign_in(db_url: str, email: str, *, admin: bool = False, ttl: int = 3600,
+            workspace: str | None = None, role: str = "viewer") -> str:
     """Create the user if missing (email lowercased, confirmed) and return an access token.
 
     ``admin=True`` adds ``app_metadata.prompt_admin = true`` to the user (it stays on the user, as
     an admin would set it with the Auth admin API); without it the user's metadata is used as is.
+    ``workspace`` (a slug) makes the user a member of that workspace with ``role`` first, so a
+    token for any role in any workspace is one command.
     """
     import psycopg
 
@@ -92,6 +104,11 @@ def sign_in(db_url: str, email: str, *, admin: bool = False, ttl: int = 3600) ->
             conn.execute(_UPSERT_USER_SQL, {"instance": INSTANCE_ID, "email": normalized,
                                             "app_meta": json.dumps(app_meta)})
             row = conn.execute(_SIGN_IN_SQL, {"admin": admin, "email": normalized}).fetchone()
+            if row is not None and workspace:
+                joined = conn.execute(_JOIN_WORKSPACE_SQL, {"user_id": row[0], "role": role,
+                                                            "workspace": workspace}).fetchone()
+                if joined is None:
+                    raise RuntimeError(f"no workspace with slug {workspace!r}")
     if row is None:
         raise RuntimeError(f"could not create or find auth user {normalized}")
     user_id, stored_email, app_metadata, user_metadata = row
