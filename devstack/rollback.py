@@ -72,10 +72,19 @@ def plan(applied: list[str], *, steps: int | None = None, to: str | None = None,
     return [scripts[v] for v in chosen]
 
 
+#: A down script that drops triggers on ``auth.users`` says so with this line. Dropping a trigger
+#: needs the table's owner in plain PostgreSQL; on Supabase, supautils' ``drop_trigger_grants``
+#: lets ``postgres`` do it. Locally such a script runs as the superuser; every other as given.
+SUPERUSER_MARK = "-- devstack: runs as the superuser locally (drops triggers on auth.users)"
+
+
 def roll_back(db_url: str, down_scripts: list[Path]) -> None:
     """Run the down scripts in the given order, stopping at the first failure."""
     for script in down_scripts:
-        _psql(db_url, "-f", str(script))
+        url = db_url
+        if SUPERUSER_MARK in script.read_text():
+            url = db_url.replace("postgresql://postgres:", "postgresql://supabase_admin:", 1)
+        _psql(url, "-f", str(script))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -85,7 +85,7 @@ grant insert (workspace_id, email, role, token_hash, expires_at) on table public
 grant update (revoked_at) on table public.workspace_invitations to authenticated;
 grant all on table public.workspace_invitations to service_role;
 
-create policy "workspace_invitations: admins read their workspace's invitations, invitees their own"
+create policy "workspace_invitations: admins and the invitee read invitations"
     on public.workspace_invitations for select to authenticated
     using (
         workspace_id = any((select private.caller_workspace_ids('admin'))::uuid[])

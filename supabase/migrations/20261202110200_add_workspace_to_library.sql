@@ -18,6 +18,11 @@
  *     lessons). Every signed-in user still reads the default course workspace's outline (v1 §3).
  */
 
+-- The backfills below move rows, they do not edit them: updated_at keeps its value.
+alter table public.prompt_modules disable trigger prompt_modules_set_updated_at;
+alter table public.prompt_lessons disable trigger prompt_lessons_set_updated_at;
+alter table public.prompts disable trigger prompts_set_updated_at;
+
 -- Modules ---------------------------------------------------------------------------------------
 alter table public.prompt_modules add column workspace_id uuid references public.workspaces (id) on delete cascade;
 update public.prompt_modules set workspace_id = private.default_workspace_id();
@@ -71,6 +76,10 @@ begin
     end loop;
 end;
 $$;
+
+alter table public.prompt_modules enable trigger prompt_modules_set_updated_at;
+alter table public.prompt_lessons enable trigger prompt_lessons_set_updated_at;
+alter table public.prompts enable trigger prompts_set_updated_at;
 
 alter table public.prompts
     alter column workspace_id set not null,
@@ -288,7 +297,7 @@ drop policy "prompt_modules: signed-in users can read modules" on public.prompt_
 grant insert, delete on table public.prompt_modules to authenticated;
 grant update (slug, title, description, position) on table public.prompt_modules to authenticated;
 
-create policy "prompt_modules: viewers read modules, everyone the default course outline"
+create policy "prompt_modules: viewers read modules, all the default outline"
     on public.prompt_modules for select to authenticated
     using (
         workspace_id = any((select private.caller_workspace_ids('viewer'))::uuid[])
@@ -309,7 +318,7 @@ drop policy "prompt_lessons: signed-in users can read lessons" on public.prompt_
 grant insert, delete on table public.prompt_lessons to authenticated;
 grant update (module_id, slug, title, description, position) on table public.prompt_lessons to authenticated;
 
-create policy "prompt_lessons: viewers read lessons, everyone the default course outline"
+create policy "prompt_lessons: viewers read lessons, all the default outline"
     on public.prompt_lessons for select to authenticated
     using (
         workspace_id = any((select private.caller_workspace_ids('viewer'))::uuid[])
@@ -332,7 +341,7 @@ drop policy "prompts: admins can update prompts" on public.prompts;
 drop policy "prompts: admins can delete prompts" on public.prompts;
 
 -- The viewer branch comes first (each InitPlan runs only when first needed).
-create policy "prompts: viewers read published prompts, contributors read all of their workspace"
+create policy "prompts: viewers read published, contributors all prompts"
     on public.prompts for select to authenticated
     using (
         (status = 'published' and not is_deleted and workspace_id = any((select private.caller_workspace_ids('viewer'))::uuid[]))
@@ -357,7 +366,7 @@ drop policy "prompt_versions: admins can delete unpublished versions" on public.
 
 -- "Visible prompt" is decided by the prompts policy inside the EXISTS; a viewer sees only the
 -- published versions, contributors and up every version of their workspace's prompts.
-create policy "prompt_versions: viewers read published versions, contributors all of their workspace"
+create policy "prompt_versions: viewers read published, contributors all"
     on public.prompt_versions for select to authenticated
     using (exists (select 1 from public.prompts p
                     where p.id = prompt_id
@@ -388,7 +397,7 @@ drop policy "prompt_usage_logs: users read their own events while opted in, admi
 
 -- Both branches are index conditions (user_id; workspace_id), so a learner's own events and an
 -- admin's workspace events are index scans, not a scan of the whole log.
-create policy "prompt_usage_logs: users read their own events while opted in, admins their workspace's"
+create policy "prompt_usage_logs: own events (opted in), workspace admins all"
     on public.prompt_usage_logs for select to authenticated
     using (
         (user_id = (select auth.uid())

@@ -8,6 +8,7 @@
  * row is deleted so `supabase migration up` applies the migration again.
  */
 
+-- devstack: runs as the superuser locally (drops triggers on auth.users)
 begin;
 
 drop trigger if exists on_auth_user_deleted_hand_over_workspaces on auth.users;

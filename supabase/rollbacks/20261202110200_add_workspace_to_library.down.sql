@@ -5,33 +5,38 @@
  *     private.set_usage_log_version(), private.assert_prompt_admin() and private.lock_prompt();
  *   - drops the workspace triggers and columns, and restores v1's constraints: module and prompt
  *     slugs unique per module again, prompts.module_id required, RESTRICT foreign keys.
- * Refuses (a unique or not-null violation) when prompts outside the default course workspace, or
- * without a module, exist: roll back only what v1 can hold. Slugs renamed by the migration keep
- * their new names. Loses the workspace of every row (all rows were in one workspace in v1).
+ * LOSES DATA: v1 has one library, so every module, lesson and prompt (with its versions, favourites
+ * and usage events) of a workspace other than the default course workspace is deleted, and the
+ * other rows lose their workspace_id. Slugs renamed by the migration keep their new names.
  * Run after every later migration is rolled back (`python -m devstack.rollback` does); the history
  * row is deleted so `supabase migration up` applies the migration again.
  */
 
 begin;
 
+-- Rows v1 cannot hold -----------------------------------------------------------------------------
+delete from public.prompts where workspace_id <> private.default_workspace_id();
+delete from public.prompt_lessons where workspace_id <> private.default_workspace_id();
+delete from public.prompt_modules where workspace_id <> private.default_workspace_id();
+
 -- Policies --------------------------------------------------------------------------------------
-drop policy if exists "prompt_usage_logs: users read their own events while opted in, admins their workspace's" on public.prompt_usage_logs;
+drop policy if exists "prompt_usage_logs: own events (opted in), workspace admins all" on public.prompt_usage_logs;
 drop policy if exists "prompt_versions: contributors delete unpublished versions" on public.prompt_versions;
 drop policy if exists "prompt_versions: contributors update versions" on public.prompt_versions;
 drop policy if exists "prompt_versions: contributors create versions" on public.prompt_versions;
-drop policy if exists "prompt_versions: viewers read published versions, contributors all of their workspace" on public.prompt_versions;
+drop policy if exists "prompt_versions: viewers read published, contributors all" on public.prompt_versions;
 drop policy if exists "prompts: admins delete prompts" on public.prompts;
 drop policy if exists "prompts: contributors update prompts of their workspace" on public.prompts;
 drop policy if exists "prompts: contributors create prompts in their workspace" on public.prompts;
-drop policy if exists "prompts: viewers read published prompts, contributors read all of their workspace" on public.prompts;
+drop policy if exists "prompts: viewers read published, contributors all prompts" on public.prompts;
 drop policy if exists "prompt_lessons: admins delete lessons" on public.prompt_lessons;
 drop policy if exists "prompt_lessons: admins update lessons" on public.prompt_lessons;
 drop policy if exists "prompt_lessons: admins create lessons" on public.prompt_lessons;
-drop policy if exists "prompt_lessons: viewers read lessons, everyone the default course outline" on public.prompt_lessons;
+drop policy if exists "prompt_lessons: viewers read lessons, all the default outline" on public.prompt_lessons;
 drop policy if exists "prompt_modules: admins delete modules" on public.prompt_modules;
 drop policy if exists "prompt_modules: admins update modules" on public.prompt_modules;
 drop policy if exists "prompt_modules: admins create modules" on public.prompt_modules;
-drop policy if exists "prompt_modules: viewers read modules, everyone the default course outline" on public.prompt_modules;
+drop policy if exists "prompt_modules: viewers read modules, all the default outline" on public.prompt_modules;
 revoke insert, update, delete on table public.prompt_modules from authenticated;
 revoke insert, update, delete on table public.prompt_lessons from authenticated;
 
@@ -155,6 +160,7 @@ alter table public.prompts
     drop constraint if exists prompts_workspace_id_slug_key,
     add constraint prompts_module_id_slug_key unique (module_id, slug),
     alter column module_id set not null;
+comment on column public.prompts.module_id is null;
 drop index if exists public.prompts_module_id_workspace_id_idx;
 drop index if exists public.prompts_workspace_id_position_idx;
 alter table public.prompts drop column if exists workspace_id;

@@ -35,8 +35,10 @@ def ids(conn: psycopg.Connection, sql: str, *args) -> set[str]:
 
 
 def test_learner_sees_exactly_the_published_non_deleted_prompts(db, client_for):
-    expected = ids(db, "select id from public.prompts where status = 'published' and not is_deleted")
-    everything = ids(db, "select id from public.prompts")
+    # The learner is a viewer of the default course workspace only (v1's library).
+    in_course = "workspace_id = (select id from public.workspaces where is_default)"
+    expected = ids(db, f"select id from public.prompts where status = 'published' and not is_deleted and {in_course}")
+    everything = ids(db, f"select id from public.prompts where {in_course}")
     assert expected and expected != everything  # the seed has drafts, archived and deleted prompts
     res = client_for("learner@example.com").table("prompts").select("id, status, is_deleted", count="exact").execute()
     assert {r["id"] for r in res.data} == expected
@@ -69,7 +71,8 @@ def test_anon_has_no_privileges_on_prompts(client_for):
 
 def test_learner_sees_only_published_versions_of_visible_prompts(db, client_for):
     expected = ids(db, """select v.id from public.prompt_versions v join public.prompts p on p.id = v.prompt_id
-                          where v.published and p.status = 'published' and not p.is_deleted""")
+                          where v.published and p.status = 'published' and not p.is_deleted
+                            and p.workspace_id = (select id from public.workspaces where is_default)""")
     got = {r["id"] for r in client_for("learner@example.com").table("prompt_versions").select("id").execute().data}
     assert got == expected and expected
 
