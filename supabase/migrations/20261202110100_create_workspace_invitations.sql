@@ -125,11 +125,13 @@ begin
         raise exception 'valid_days must be between 1 and 30' using errcode = '22023';
     end if;
     perform private.assert_workspace_role(invite_workspace_member.workspace_id, 'admin');
-    insert into public.workspace_invitations (workspace_id, email, role, token_hash, expires_at)
+    insert into public.workspace_invitations as i (workspace_id, email, role, token_hash, expires_at)
     values (invite_workspace_member.workspace_id, invite_workspace_member.email, invite_workspace_member.role,
             pg_catalog.sha256(pg_catalog.convert_to(v_token, 'UTF8')),
             pg_catalog.now() + pg_catalog.make_interval(days => valid_days))
-    returning * into v_row;
+    -- Not `returning *`: the caller may not read token_hash.
+    returning i.id, i.workspace_id, i.email, i.role, i.expires_at
+         into v_row.id, v_row.workspace_id, v_row.email, v_row.role, v_row.expires_at;
     return jsonb_build_object('invitation_id', v_row.id, 'workspace_id', v_row.workspace_id,
                               'email', v_row.email, 'role', v_row.role,
                               'token', v_token, 'expires_at', v_row.expires_at);
