@@ -19,7 +19,8 @@ create table public.workspace_invitations (
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
     constraint workspace_invitations_expires_at_check check (expires_at > created_at and expires_at <= created_at + interval '30 days'),
-    constraint workspace_invitations_accepted_check check ((accepted_at is null) = (accepted_by is null))
+    -- accepted_by may become NULL later: deleting the user who accepted keeps the invitation used.
+    constraint workspace_invitations_accepted_check check (accepted_by is null or accepted_at is not null)
 );
 comment on table public.workspace_invitations is
     'Invitations to a workspace. Admins read and revoke their workspace''s; the invitee reads those to their confirmed e-mail. Only the token''s sha256 is stored.';
