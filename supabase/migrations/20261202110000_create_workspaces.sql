@@ -363,7 +363,10 @@ begin
     end if;
     if tg_op in ('INSERT', 'UPDATE') then
         select * into v_ws from public.workspaces w where w.id = new.workspace_id;
-        if v_ws.kind = 'personal' and (new.user_id is distinct from v_ws.personal_user_id or new.role <> 'owner') then
+        -- Asked only of callers with a role here (others are refused by RLS), so that the answer
+        -- never tells a non-member that the id is a personal workspace.
+        if v_ws.kind = 'personal' and (new.user_id is distinct from v_ws.personal_user_id or new.role <> 'owner')
+           and (private.is_trusted_caller() or private.workspace_role(new.workspace_id) is not null) then
             raise exception 'a personal workspace has only its own user, as owner' using errcode = 'PT409';
         end if;
         new.updated_by := coalesce(auth.uid(), new.updated_by);
@@ -406,6 +409,11 @@ create function private.guard_workspace_cohort()
     set search_path = ''
 as $$
 begin
+    -- A caller who may not bind cohorts here is refused by RLS: answering first would tell a
+    -- non-member whether the id is a course workspace.
+    if not private.is_trusted_caller() and coalesce(private.workspace_role(new.workspace_id) < 'admin', true) then
+        return new;
+    end if;
     if not exists (select 1 from public.workspaces w
                     where w.id = new.workspace_id and w.kind = 'course' and not w.is_default) then
         raise exception 'only course workspaces (other than the default one, bound to every cohort) bind cohorts'

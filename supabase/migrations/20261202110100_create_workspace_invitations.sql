@@ -36,8 +36,8 @@ create trigger workspace_invitations_set_updated_at
     for each row execute function private.set_updated_at();
 
 /**
- * BEFORE INSERT on workspace_invitations: no invitations to personal workspaces; the inviter is
- * the caller; the role is at most the inviter's own; the e-mail is stored normalised.
+ * BEFORE INSERT on workspace_invitations: the inviter is the caller; the role is at most the
+ * inviter's own; no invitations to personal workspaces; the e-mail is stored normalised.
  */
 create function private.guard_workspace_invitation()
     returns trigger
@@ -48,9 +48,6 @@ as $$
 declare
     v_role public.workspace_role;
 begin
-    if exists (select 1 from public.workspaces w where w.id = new.workspace_id and w.kind = 'personal') then
-        raise exception 'a personal workspace has no other members' using errcode = 'PT409';
-    end if;
     new.email := private.normalize_email(new.email);
     new.created_at := pg_catalog.now();
     if not private.is_trusted_caller() then
@@ -66,6 +63,10 @@ begin
             raise exception 'you cannot invite with a role (%) above your own (%)', new.role, v_role
                 using errcode = 'PT403';
         end if;
+    end if;
+    -- After the role check: a non-member must not learn that the id is a personal workspace.
+    if exists (select 1 from public.workspaces w where w.id = new.workspace_id and w.kind = 'personal') then
+        raise exception 'a personal workspace has no other members' using errcode = 'PT409';
     end if;
     return new;
 end;

@@ -181,7 +181,10 @@ begin
     elsif new.workspace_id is distinct from old.workspace_id then
         raise exception 'a prompt never moves to another workspace' using errcode = 'PT409';
     end if;
+    -- Asked only of callers with a role in the workspace (others are refused by RLS), so that the
+    -- answer never tells a non-member that the id is a course workspace.
     if new.module_id is null
+       and (private.is_trusted_caller() or private.workspace_role(new.workspace_id) is not null)
        and exists (select 1 from public.workspaces w where w.id = new.workspace_id and w.kind = 'course') then
         raise exception 'a prompt in a course workspace belongs to a module' using errcode = '23514',
             hint = 'Give module_id.';

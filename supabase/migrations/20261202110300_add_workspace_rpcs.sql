@@ -50,13 +50,15 @@ begin
     if create_workspace.slug is null or create_workspace.name is null then
         raise exception 'slug and name are required' using errcode = '22023';
     end if;
-    if exists (select 1 from public.workspaces w where w.slug = create_workspace.slug) then
-        -- Slugs are global; saying so reveals no content of the other workspace.
+    -- The unique index decides, not a look-up: the caller cannot read most workspaces.
+    -- Slugs are global; saying one is taken reveals no content of the other workspace.
+    begin
+        insert into public.workspaces (slug, name, kind, description)
+        values (create_workspace.slug, create_workspace.name, create_workspace.kind, create_workspace.description)
+        returning * into v_row;
+    exception when unique_violation then
         raise exception 'the slug % is taken', create_workspace.slug using errcode = 'PT409';
-    end if;
-    insert into public.workspaces (slug, name, kind, description)
-    values (create_workspace.slug, create_workspace.name, create_workspace.kind, create_workspace.description)
-    returning * into v_row;
+    end;
     return v_row;
 end;
 $$;
