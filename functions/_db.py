@@ -32,7 +32,7 @@ from functions._errors import (
     UpstreamError,
     ValidationFailed,
 )
-from functions._settings import Settings
+from functions._settings import CohortSyncSettings, UserSettings
 
 log = logging.getLogger("functions.db")
 
@@ -78,7 +78,7 @@ def _service_client(url: str, service_role_key: str) -> Client:
     return create_client(url, service_role_key, options=_options())
 
 
-def user_client(settings: Settings, access_token: str) -> Client:
+def user_client(settings: UserSettings, access_token: str) -> Client:
     """A client that calls the API as the user who owns ``access_token`` (RLS applies)."""
     return create_client(
         settings.supabase_url,
@@ -87,7 +87,7 @@ def user_client(settings: Settings, access_token: str) -> Client:
     )
 
 
-def service_client(settings: Settings) -> Client:
+def service_client(settings: CohortSyncSettings) -> Client:
     """The service-role client: bypasses RLS; used by cohort-sync only."""
     return _service_client(settings.supabase_url, settings.service_role_key)
 

@@ -19,7 +19,7 @@ from functions import _db, _webhooks
 from functions._auth import authenticate
 from functions._errors import FunctionError
 from functions._http import Endpoint, Reply, parse_json, serve, shape, validate
-from functions._settings import settings
+from functions._settings import cohort_sync_settings, user_settings
 from functions.models import (
     MAX_COHORT_SYNC_BODY_BYTES,
     MAX_PUBLISH_BODY_BYTES,
@@ -48,7 +48,7 @@ def _as_caller(request: flask.Request, body: bytes, rpc: str, *, params: type[Rp
                result: type[BaseModel], status: int) -> Reply:
     """The user functions' data path: authenticate the JWT -> validate the body -> one RPC as
     the caller (RLS applies) -> the result checked against the response model."""
-    config = settings()
+    config = user_settings()
     caller = authenticate(request.headers.get("Authorization"), config)
     arguments = validate(params, parse_json(body)).rpc_params() if params else {}
     answer = _db.call(_db.user_client(config, caller.token), rpc, arguments)
@@ -76,7 +76,7 @@ def _access_check(request: flask.Request, body: bytes) -> Reply:
 def _record_failed_sync(delivery_id: str, payload: CohortSyncRequest, error: FunctionError) -> None:
     """Best effort: leave a ``failed`` sync run for a delivery the database could not apply."""
     try:
-        _db.call(_db.service_client(settings()), "record_failed_cohort_sync", {
+        _db.call(_db.service_client(cohort_sync_settings()), "record_failed_cohort_sync", {
             "delivery_id": delivery_id,
             "cohort_id": payload.cohort_id,
             "mode": payload.mode,
@@ -88,7 +88,7 @@ def _record_failed_sync(delivery_id: str, payload: CohortSyncRequest, error: Fun
 
 def _cohort_sync(request: flask.Request, body: bytes) -> Reply:
     """Apply one signed cohort webhook delivery, once per webhook-id."""
-    config = settings()
+    config = cohort_sync_settings()
     delivery = _webhooks.verify(body, request.headers, config.webhook_secret)
     payload = validate(CohortSyncRequest, parse_json(body))
     params = {"delivery_id": delivery.id, "payload": payload.rpc_payload()}
