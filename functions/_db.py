@@ -42,7 +42,8 @@ READ_TIMEOUT_SECONDS = 120.0
 POOL_SIZE = 64
 
 #: SQLSTATEs raised on purpose by the RPCs, with caller-facing messages.
-_CUSTOM = {"PT403": Forbidden, "PT404": NotFound, "PT409": Conflict, "PT503": FeatureDisabled}
+_CUSTOM = {"PT403": Forbidden, "PT404": NotFound, "PT409": Conflict, "PT503": FeatureDisabled,
+           "PT422": functools.partial(ValidationFailed, code="idempotency_key_reused")}
 #: The caller's input was refused by the database: 422 (RPC's own message only for 22023).
 _VALIDATION = {"22023", "22P02", "23514", "23502", "22001", "22003", "22007", "22008", "22P05"}
 #: PostgREST refused the (already verified) token: expired in between, or a key mismatch.

@@ -83,6 +83,37 @@ def test_publish_existing_version_sends_only_the_ids(client_for, fake_api, unit_
     assert json.loads(call.content) == {"prompt_id": PROMPT, "version_id": VERSION}
 
 
+@pytest.mark.parametrize("header, key", [("key-1", "key-1"), ('"key-1"', "key-1"), (" k ", "k"), ("", "")])
+def test_publish_with_an_idempotency_key_calls_the_idempotent_rpc_with_the_key(
+        client_for, fake_api, unit_token, header, key):
+    fake_api.answer("publish_prompt_version_idempotent", 200, {**PUBLISHED, "replayed": False})
+    response = _post(client_for("publish_prompt"), {"prompt_id": PROMPT, "version_id": VERSION}, unit_token,
+                     **{"Idempotency-Key": header})
+    assert response.status_code == 200
+    assert "Idempotent-Replayed" not in response.headers
+    assert fake_api.calls_to("publish_prompt_version") == []
+    (call,) = fake_api.calls_to("publish_prompt_version_idempotent")
+    assert json.loads(call.content) == {"prompt_id": PROMPT, "version_id": VERSION, "idempotency_key": key}
+
+
+def test_a_replayed_publish_returns_the_first_result_and_says_so_in_a_header(client_for, fake_api, unit_token):
+    fake_api.answer("publish_prompt_version_idempotent", 200, {**PUBLISHED, "replayed": True})
+    response = _post(client_for("publish_prompt"), {"prompt_id": PROMPT, "version_id": VERSION}, unit_token,
+                     **{"Idempotency-Key": "key-1"})
+    assert response.status_code == 200
+    assert response.get_json() == {k: PUBLISHED[k] for k in models.PublishPromptResponse.model_fields}
+    assert response.headers["Idempotent-Replayed"] == "true"
+    assert response.headers["Access-Control-Expose-Headers"] == "Idempotent-Replayed"
+
+
+def test_an_idempotency_key_reused_for_another_request_is_422(client_for, fake_api, unit_token):
+    fake_api.error("publish_prompt_version_idempotent", 422, "PT422",
+                   "this Idempotency-Key was already used for a different request; use a new key")
+    response = _post(client_for("publish_prompt"), {"prompt_id": PROMPT, "version_id": VERSION}, unit_token,
+                     **{"Idempotency-Key": "key-1"})
+    assert _error(response, 422, "idempotency_key_reused")["message"].startswith("this Idempotency-Key")
+
+
 def test_usage_events_are_forwarded_and_answered_202(client_for, fake_api, unit_token):
     fake_api.answer("ingest_usage_events", 200, {"accepted": 1, "anonymized": 0, "dropped": 1})
     at = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
@@ -171,6 +202,7 @@ def test_browser_preflight_is_answered_for_user_functions(client_for, target):
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert METHODS[target] in response.headers["Access-Control-Allow-Methods"]
     assert "authorization" in response.headers["Access-Control-Allow-Headers"]
+    assert "idempotency-key" in response.headers["Access-Control-Allow-Headers"]
 
 
 def test_webhook_has_no_cors_and_refuses_options(client_for):
