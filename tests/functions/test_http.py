@@ -229,11 +229,14 @@ def test_chunked_body_over_the_limit_is_413_from_the_bytes_read(client_for, unit
     _error(response, 413, "payload_too_large")
 
 
-def test_body_at_the_limit_is_not_413(client_for, unit_token):
+def test_body_at_the_limit_is_accepted(client_for, fake_api, unit_token):
+    fake_api.answer("publish_prompt_version", 200, PUBLISHED)
     body = _json({"prompt_id": PROMPT, "markdown_body": "x"})
     data = body + b" " * (models.MAX_PUBLISH_BODY_BYTES - len(body))
+    assert len(data) == models.MAX_PUBLISH_BODY_BYTES
     response = _post(client_for("publish_prompt"), data, unit_token)
-    assert response.status_code != 413  # 422: the markdown limit applies, not the body limit
+    assert response.status_code == 200
+    assert len(fake_api.calls_to("publish_prompt_version")) == 1
 
 
 # ----- 400 -----------------------------------------------------------------------------------
@@ -558,13 +561,14 @@ def test_failure_to_record_a_failed_run_keeps_the_first_error(client_for, fake_a
     assert "could not record the failed run" in caplog.text
 
 
-@pytest.mark.parametrize("failure", ["22023", "PT409", "timeout"])
-def test_caller_errors_and_unknown_outcomes_record_no_failed_run(client_for, fake_api, failure):
+@pytest.mark.parametrize("failure, status, code", [("22023", 422, "validation_error"), ("PT409", 409, "conflict"),
+                                                   ("timeout", 503, "service_unavailable")])
+def test_caller_errors_and_unknown_outcomes_record_no_failed_run(client_for, fake_api, failure, status, code):
     if failure == "timeout":
         fake_api.fail("sync_cohort_members", httpx.ReadTimeout("slow"))
     else:
         fake_api.error("sync_cohort_members", 400 if failure == "22023" else 409, failure)
-    _sync(client_for("cohort_sync"), SYNC_BODY)
+    _error(_sync(client_for("cohort_sync"), SYNC_BODY), status, code)
     assert fake_api.calls_to("record_failed_cohort_sync") == []
 
 
