@@ -30,7 +30,7 @@ stop:  ## Stop the local database
 reset: deps  ## Destroy and recreate the local database (migrations + seed)
 	@$(PY) -m devstack reset
 
-advisors: deps  ## Run `supabase db advisors` on a freshly migrated throwaway database; fail on WARN/ERROR
+advisors: deps  ## Run the real `supabase db advisors` (security + performance) on the dev DB if it runs, else a throwaway one; fail on WARN/ERROR
 	@$(PY) -m devstack.advisors
 
 token: deps  ## Print an access token: make token EMAIL=learner@example.com [ADMIN=1] [WORKSPACE=slug ROLE=viewer]

@@ -1,6 +1,6 @@
 """Caller authentication: verify a Supabase Auth user access token, as PostgREST would.
 
-Rules (documented in functions/README.md):
+Rules:
 - ``Authorization: Bearer <token>`` is required.
 - HS256 tokens are verified with ``SUPABASE_JWT_SECRET``; ES256/RS256 tokens with the key named by
   their ``kid`` in the JWKS at ``SUPABASE_JWKS_URL`` (fetched lazily, cached per process for
@@ -22,7 +22,7 @@ from typing import Any
 import jwt
 
 from functions._errors import ServiceUnavailable, Unauthorized
-from functions._settings import Settings
+from functions._settings import UserSettings
 
 LEEWAY_SECONDS = 30
 JWKS_LIFESPAN_SECONDS = 600
@@ -70,7 +70,7 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
     )
 
 
-def _verification_key(token: str, settings: Settings) -> tuple[str, Any]:
+def _verification_key(token: str, settings: UserSettings) -> tuple[str, Any]:
     """The algorithm named by the token and the key that must have signed it."""
     try:
         header = jwt.get_unverified_header(token)
@@ -89,7 +89,7 @@ def _verification_key(token: str, settings: Settings) -> tuple[str, Any]:
     raise _invalid("the access token's signing algorithm is not accepted")
 
 
-def verify_user_token(token: str, settings: Settings) -> Caller:
+def verify_user_token(token: str, settings: UserSettings) -> Caller:
     """Verify signature, lifetime, audience and role of a user access token, or raise 401."""
     alg, key = _verification_key(token, settings)
     try:
@@ -116,6 +116,6 @@ def verify_user_token(token: str, settings: Settings) -> Caller:
     return Caller(token=token, user_id=user_id, claims=claims)
 
 
-def authenticate(authorization: str | None, settings: Settings) -> Caller:
+def authenticate(authorization: str | None, settings: UserSettings) -> Caller:
     """The verified caller of a request with this Authorization header."""
     return verify_user_token(bearer_token(authorization), settings)

@@ -32,7 +32,7 @@ from functions._errors import (
     UpstreamError,
     ValidationFailed,
 )
-from functions._settings import Settings
+from functions._settings import CohortSyncSettings, UserSettings
 
 log = logging.getLogger("functions.db")
 
@@ -42,13 +42,30 @@ READ_TIMEOUT_SECONDS = 120.0
 POOL_SIZE = 64
 
 #: SQLSTATEs raised on purpose by the RPCs, with caller-facing messages.
-_CUSTOM = {"PT403": Forbidden, "PT404": NotFound, "PT409": Conflict, "PT503": FeatureDisabled}
-#: The caller's input was refused by the database: 422 (RPC's own message only for 22023).
-_VALIDATION = {"22023", "22P02", "23514", "23502", "22001", "22003", "22007", "22008", "22P05"}
+_CUSTOM = {"PT403": Forbidden, "PT404": NotFound, "PT409": Conflict, "PT503": FeatureDisabled,
+           "PT422": functools.partial(ValidationFailed, code="idempotency_key_reused")}
+#: The caller's input was refused by the database: 422 (the RPC's own message only for 22023).
+#: Whole classes: 22 data exception (a value out of range or malformed: 22003 numeric, 22007/22008
+#: date-time, 22009 time zone offset, 22P02 text representation, 22P05 untranslatable character,
+#: 2203x JSON, ...) and 54 program limit exceeded (a value too large or too deep for Postgres);
+#: from class 23 the not-null and check violations.
+_VALIDATION_CLASSES = ("22", "54")
+_VALIDATION = {"23502", "23514"}
+#: The request conflicts with the stored rows: 23503 it refers to a row that no longer exists (a
+#: still-valid token of a deleted user, a prompt deleted meanwhile), 23505/23P01 it duplicates
+#: one, 23001 a row it would remove is still referenced. 409, as PostgREST answers them.
+_CONFLICT = {
+    "23503": "the request refers to a user or row that no longer exists",
+    "23505": "the request conflicts with an existing row",
+    "23P01": "the request conflicts with an existing row",
+    "23001": "the row is still referenced",
+}
 #: PostgREST refused the (already verified) token: expired in between, or a key mismatch.
 _TOKEN_REJECTED = {"PGRST301", "PGRST302", "PGRST303"}
-#: The database is unreachable, overloaded or timed out: a genuine outage, 503.
-_OUTAGE_PREFIXES = ("08", "53", "57", "PGRST000", "PGRST001", "PGRST002", "PGRST003", "502", "503", "504")
+#: The database is unreachable, overloaded or timed out, or rolled the transaction back (40001
+#: serialization failure, 40P01 deadlock): nothing was done, retry later, 503.
+_OUTAGE_PREFIXES = ("08", "40001", "40P01", "53", "57", "PGRST000", "PGRST001", "PGRST002", "PGRST003",
+                    "502", "503", "504")
 
 
 @functools.cache
@@ -78,7 +95,7 @@ def _service_client(url: str, service_role_key: str) -> Client:
     return create_client(url, service_role_key, options=_options())
 
 
-def user_client(settings: Settings, access_token: str) -> Client:
+def user_client(settings: UserSettings, access_token: str) -> Client:
     """A client that calls the API as the user who owns ``access_token`` (RLS applies)."""
     return create_client(
         settings.supabase_url,
@@ -87,7 +104,7 @@ def user_client(settings: Settings, access_token: str) -> Client:
     )
 
 
-def service_client(settings: Settings) -> Client:
+def service_client(settings: CohortSyncSettings) -> Client:
     """The service-role client: bypasses RLS; used by cohort-sync only."""
     return _service_client(settings.supabase_url, settings.service_role_key)
 
@@ -103,10 +120,13 @@ def to_function_error(exc: APIError | httpx.HTTPError, rpc: str) -> FunctionErro
     code = str(exc.code or "")
     if code in _CUSTOM:
         return _CUSTOM[code](exc.message or "refused by the database")
-    if code in _VALIDATION:
+    if code in _VALIDATION or (len(code) == 5 and code.startswith(_VALIDATION_CLASSES)):
         log.info("rpc %s: input refused by the database: %s %s", rpc, code, exc.message)
         message = exc.message if code == "22023" and exc.message else "a value was refused by the database"
         return ValidationFailed(message)
+    if code in _CONFLICT:
+        log.info("rpc %s: conflict in the database: %s %s", rpc, code, exc.message)
+        return Conflict(_CONFLICT[code])
     if code == "42501":
         return Forbidden("not allowed")
     if code in _TOKEN_REJECTED:

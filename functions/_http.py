@@ -34,7 +34,9 @@ log = logging.getLogger("functions")
 JSON_MEDIA_TYPE = "application/json"
 #: Most 422 details listed in one response (the message says how many there were).
 MAX_ERROR_DETAILS = 50
-CORS_ALLOW_HEADERS = "authorization, x-client-info, apikey, content-type"
+CORS_ALLOW_HEADERS = "authorization, x-client-info, apikey, content-type, idempotency-key"
+#: Response headers a browser script may read (a replayed publish says so).
+CORS_EXPOSE_HEADERS = "Idempotent-Replayed"
 CORS_MAX_AGE_SECONDS = "86400"
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -147,7 +149,7 @@ def _cors_headers(endpoint: Endpoint) -> dict[str, str]:
     """Headers that let browsers call the function with a bearer token (no cookies)."""
     if not endpoint.cors:
         return {}
-    return {"Access-Control-Allow-Origin": "*"}
+    return {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": CORS_EXPOSE_HEADERS}
 
 
 def _preflight(endpoint: Endpoint) -> Reply:

@@ -1,6 +1,9 @@
 """Every setting the functions read, in one place, read from the environment at first use.
 
-Nothing is read at import time. ``settings()`` reads and checks the environment once per process
+Each target reads only what it uses: the user functions (`user_settings`) need the API URL, the anon
+key and a token verification key; cohort-sync (`cohort_sync_settings`) needs the API URL, the
+service-role key and the webhook secret. So a user function can be deployed without any key that
+bypasses RLS. Nothing is read at import time; each reader checks the environment once per process
 and fails fast with a `SettingsError` that names the missing or invalid variable.
 """
 
@@ -31,20 +34,24 @@ class SettingsError(Misconfigured):
 
 
 @dataclass(frozen=True)
-class Settings:
-    """The functions' configuration, validated."""
+class UserSettings:
+    """What the user functions (publish-prompt, usage-events, access-check) read: the API URL, the
+    anon key (sent as ``apikey`` next to the caller's token, so RLS applies) and the token
+    verification key. No service-role key: they never bypass RLS."""
 
     supabase_url: str
     anon_key: str
-    service_role_key: str
     jwt_secret: str | None
     jwks_url: str | None
-    webhook_secret: str
 
-    @property
-    def rest_url(self) -> str:
-        """The PostgREST base URL (``<SUPABASE_URL>/rest/v1``)."""
-        return f"{self.supabase_url}/rest/v1"
+
+@dataclass(frozen=True)
+class CohortSyncSettings:
+    """What cohort-sync reads: the API URL, the service-role key and the webhook secret."""
+
+    supabase_url: str
+    service_role_key: str
+    webhook_secret: str
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -82,25 +89,38 @@ def _webhook_secret(value: str) -> str:
     return value
 
 
-def load(env: Mapping[str, str]) -> Settings:
-    """Build and check the settings from ``env``; raise SettingsError naming what is wrong."""
+def load_user(env: Mapping[str, str]) -> UserSettings:
+    """The user functions' settings from ``env``; raise SettingsError naming what is wrong."""
     jwt_secret = _optional(env, SUPABASE_JWT_SECRET)
     jwks_url = _optional(env, SUPABASE_JWKS_URL)
     if jwt_secret is None and jwks_url is None:
         raise SettingsError(
             f"missing required setting {SUPABASE_JWT_SECRET} or {SUPABASE_JWKS_URL} (at least one)"
         )
-    return Settings(
+    return UserSettings(
         supabase_url=_http_url(SUPABASE_URL, _required(env, SUPABASE_URL)),
         anon_key=_required(env, SUPABASE_ANON_KEY),
-        service_role_key=_required(env, SUPABASE_SERVICE_ROLE_KEY),
         jwt_secret=jwt_secret,
         jwks_url=_http_url(SUPABASE_JWKS_URL, jwks_url) if jwks_url else None,
+    )
+
+
+def load_cohort_sync(env: Mapping[str, str]) -> CohortSyncSettings:
+    """cohort-sync's settings from ``env``; raise SettingsError naming what is wrong."""
+    return CohortSyncSettings(
+        supabase_url=_http_url(SUPABASE_URL, _required(env, SUPABASE_URL)),
+        service_role_key=_required(env, SUPABASE_SERVICE_ROLE_KEY),
         webhook_secret=_webhook_secret(_required(env, COHORT_SYNC_WEBHOOK_SECRET)),
     )
 
 
 @functools.cache
-def settings() -> Settings:
-    """The process's settings, read from the environment on first use."""
-    return load(os.environ)
+def user_settings() -> UserSettings:
+    """The user functions' settings, read from the environment on first use."""
+    return load_user(os.environ)
+
+
+@functools.cache
+def cohort_sync_settings() -> CohortSyncSettings:
+    """cohort-sync's settings, read from the environment on first use."""
+    return load_cohort_sync(os.environ)

@@ -26,10 +26,10 @@ TOLERANCE_SECONDS = 300
 
 @dataclass(frozen=True)
 class Delivery:
-    """A verified webhook delivery: its id (the idempotency key) and timestamp."""
+    """A verified webhook delivery: its id (the idempotency key). Its timestamp is only checked
+    (by the library, within TOLERANCE_SECONDS), never used."""
 
     id: str
-    timestamp: int
 
 
 @functools.cache
@@ -65,4 +65,4 @@ def verify(body: bytes, headers: Mapping[str, str], secret: str) -> Delivery:
         raise Unauthorized(
             "webhook signature refused: malformed webhook-signature header", code="invalid_signature"
         ) from None
-    return Delivery(id=values[ID_HEADER], timestamp=int(float(values[TIMESTAMP_HEADER])))
+    return Delivery(id=values[ID_HEADER])

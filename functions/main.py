@@ -19,7 +19,7 @@ from functions import _db, _webhooks
 from functions._auth import authenticate
 from functions._errors import FunctionError
 from functions._http import Endpoint, Reply, parse_json, serve, shape, validate
-from functions._settings import settings
+from functions._settings import cohort_sync_settings, user_settings
 from functions.models import (
     MAX_COHORT_SYNC_BODY_BYTES,
     MAX_PUBLISH_BODY_BYTES,
@@ -40,25 +40,54 @@ PUBLISH_PROMPT = Endpoint(methods=("POST",), max_body_bytes=MAX_PUBLISH_BODY_BYT
 USAGE_EVENTS = Endpoint(methods=("POST",), max_body_bytes=MAX_USAGE_BODY_BYTES)
 ACCESS_CHECK = Endpoint(methods=("GET",), max_body_bytes=None)
 COHORT_SYNC = Endpoint(methods=("POST",), max_body_bytes=MAX_COHORT_SYNC_BODY_BYTES, cors=False)
-#: Response header set on a cohort-sync delivery whose webhook-id was already applied.
+#: Response header set on a cohort-sync delivery whose webhook-id was already applied, and on a
+#: publish-prompt retry whose Idempotency-Key was already used.
 REPLAYED_HEADER = "Idempotent-Replayed"
+#: Request header that makes publish-prompt retry-safe.
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+
+
+def _reply(model: type[BaseModel], result: object, status: int) -> Reply:
+    """The RPC result as the response; a result with ``replayed: true`` (a repeated webhook-id
+    or Idempotency-Key) says so in the `REPLAYED_HEADER`."""
+    reply = shape(model, result, status)
+    if isinstance(result, dict) and result.get("replayed") is True:
+        reply.headers[REPLAYED_HEADER] = "true"
+    return reply
 
 
 def _as_caller(request: flask.Request, body: bytes, rpc: str, *, params: type[RpcRequest] | None,
-               result: type[BaseModel], status: int) -> Reply:
+               result: type[BaseModel], status: int, extra: dict[str, str] | None = None) -> Reply:
     """The user functions' data path: authenticate the JWT -> validate the body -> one RPC as
     the caller (RLS applies) -> the result checked against the response model."""
-    config = settings()
+    config = user_settings()
     caller = authenticate(request.headers.get("Authorization"), config)
     arguments = validate(params, parse_json(body)).rpc_params() if params else {}
-    answer = _db.call(_db.user_client(config, caller.token), rpc, arguments)
-    return shape(result, answer, status)
+    answer = _db.call(_db.user_client(config, caller.token), rpc, {**arguments, **(extra or {})})
+    return _reply(result, answer, status)
+
+
+def idempotency_key(value: str | None) -> str | None:
+    """The key of an ``Idempotency-Key`` header, or None without one. The IETF draft sends it as
+    a structured-field string (``"key"``), Stripe's clients bare (``key``): both are accepted.
+    Its format (1-255 visible ASCII characters) is checked by the database (422 otherwise)."""
+    if value is None:
+        return None
+    key = value.strip()
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        key = key[1:-1]
+    return key
 
 
 def _publish_prompt(request: flask.Request, body: bytes) -> Reply:
-    """Publish an existing version, or create the next version and publish it (admins only)."""
-    return _as_caller(request, body, "publish_prompt_version",
-                      params=PublishPromptRequest, result=PublishPromptResponse, status=200)
+    """Publish an existing version, or create the next version and publish it (admins only);
+    with an Idempotency-Key, at most once per caller and key (a retry gets the first result)."""
+    key = idempotency_key(request.headers.get(IDEMPOTENCY_KEY_HEADER))
+    if key is None:
+        return _as_caller(request, body, "publish_prompt_version",
+                          params=PublishPromptRequest, result=PublishPromptResponse, status=200)
+    return _as_caller(request, body, "publish_prompt_version_idempotent", params=PublishPromptRequest,
+                      result=PublishPromptResponse, status=200, extra={"idempotency_key": key})
 
 
 def _usage_events(request: flask.Request, body: bytes) -> Reply:
@@ -76,7 +105,7 @@ def _access_check(request: flask.Request, body: bytes) -> Reply:
 def _record_failed_sync(delivery_id: str, payload: CohortSyncRequest, error: FunctionError) -> None:
     """Best effort: leave a ``failed`` sync run for a delivery the database could not apply."""
     try:
-        _db.call(_db.service_client(settings()), "record_failed_cohort_sync", {
+        _db.call(_db.service_client(cohort_sync_settings()), "record_failed_cohort_sync", {
             "delivery_id": delivery_id,
             "cohort_id": payload.cohort_id,
             "mode": payload.mode,
@@ -88,7 +117,7 @@ def _record_failed_sync(delivery_id: str, payload: CohortSyncRequest, error: Fun
 
 def _cohort_sync(request: flask.Request, body: bytes) -> Reply:
     """Apply one signed cohort webhook delivery, once per webhook-id."""
-    config = settings()
+    config = cohort_sync_settings()
     delivery = _webhooks.verify(body, request.headers, config.webhook_secret)
     payload = validate(CohortSyncRequest, parse_json(body))
     params = {"delivery_id": delivery.id, "payload": payload.rpc_payload()}
@@ -98,10 +127,7 @@ def _cohort_sync(request: flask.Request, body: bytes) -> Reply:
         if _db.failed_in_database(exc):
             _record_failed_sync(delivery.id, payload, exc)
         raise
-    reply = shape(CohortSyncResponse, result, 200)
-    if isinstance(result, dict) and result.get("replayed") is True:
-        reply.headers[REPLAYED_HEADER] = "true"
-    return reply
+    return _reply(CohortSyncResponse, result, 200)
 
 
 @functions_framework.http

@@ -9,6 +9,7 @@ rejecting the whole delivery.
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -60,10 +61,13 @@ RunStatus = Literal["succeeded", "partial", "failed"]
 
 def _storable(value: Any) -> Any:
     """Reject what Postgres cannot store: NUL characters, lone UTF-16 surrogates (from JSON
-    ``\\ud800`` escapes), and nesting deeper than MAX_JSON_DEPTH."""
+    ``\\ud800`` escapes), nesting deeper than MAX_JSON_DEPTH, and numbers beyond a double
+    (``1e400`` parses as infinity, which would be stored as null)."""
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("numbers must be finite and at most about 1.8e308 in magnitude")
         if isinstance(item, str):
             if "\x00" in item:
                 raise ValueError("must not contain NUL (\\u0000) characters")
@@ -143,9 +147,11 @@ class UsageEvent(_Request):
     @field_validator("occurred_at")
     @classmethod
     def _recent(cls, value: datetime | None) -> datetime | None:
-        """Not more than 5 minutes in the future nor older than 30 days."""
+        """Not more than 5 minutes in the future nor older than 30 days; sent in UTC, since
+        Postgres refuses offsets beyond +-15:59 that RFC 3339 allows (up to +-23:59)."""
         if value is None:
             return value
+        value = value.astimezone(UTC)
         now = datetime.now(UTC)
         if value > now + MAX_OCCURRED_AT_SKEW:
             raise ValueError("must not be more than 5 minutes in the future")

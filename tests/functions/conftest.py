@@ -30,7 +30,7 @@ SEED_LESSON = "20000000-0000-4000-a000-000000000001"
 
 
 #: The package's per-process caches (captured before any test replaces one of them).
-_CACHES = (_settings.settings, _db.http_pool, _db._service_client, _auth._jwks_client,
+_CACHES = (_settings.user_settings, _settings.cohort_sync_settings, _db.http_pool, _db._service_client, _auth._jwks_client,
            _webhooks._verifier)
 
 

@@ -24,6 +24,12 @@ TARGETS = {
     "access_check": "access-check",
     "cohort_sync": "cohort-sync",
 }
+#: The only settings each target reads (the user functions never get the service-role key).
+TARGET_SETTINGS = {
+    **dict.fromkeys(("publish_prompt", "usage_events", "access_check"),
+                    ("SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_JWT_SECRET")),
+    "cohort_sync": ("SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "COHORT_SYNC_WEBHOOK_SECRET"),
+}
 
 
 def make_token(secret: str = JWT_SECRET, *, algorithm: str = "HS256", headers: dict | None = None,

@@ -18,16 +18,13 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from functions._auth import LEEWAY_SECONDS, authenticate, bearer_token
 from functions._errors import ServiceUnavailable, Unauthorized
-from functions._settings import Settings
+from functions._settings import UserSettings
 from tests.functions.helpers import JWT_SECRET, make_token
 
-HS_SETTINGS = Settings(
-    supabase_url="http://api.test", anon_key="a", service_role_key="s", jwt_secret=JWT_SECRET,
-    jwks_url=None, webhook_secret="whsec_c2VjcmV0",
-)
+HS_SETTINGS = UserSettings(supabase_url="http://api.test", anon_key="a", jwt_secret=JWT_SECRET, jwks_url=None)
 
 
-def _auth(token: str, settings: Settings = HS_SETTINGS):
+def _auth(token: str, settings: UserSettings = HS_SETTINGS):
     return authenticate(f"Bearer {token}", settings)
 
 
@@ -51,7 +48,7 @@ def test_bearer_scheme_is_case_insensitive():
     assert bearer_token("bearer abc.def.ghi") == "abc.def.ghi"
 
 
-def _refused(token: str, match: str, settings: Settings = HS_SETTINGS) -> Unauthorized:
+def _refused(token: str, match: str, settings: UserSettings = HS_SETTINGS) -> Unauthorized:
     with pytest.raises(Unauthorized, match=match) as err:
         _auth(token, settings)
     assert err.value.code == "invalid_token"
@@ -168,9 +165,8 @@ def jwks(function_env) -> Iterator[_JWKS]:
     server.close()
 
 
-def _settings_with_jwks(url: str, secret: str | None = None) -> Settings:
-    return Settings(supabase_url="http://api.test", anon_key="a", service_role_key="s",
-                    jwt_secret=secret, jwks_url=url, webhook_secret="whsec_c2VjcmV0")
+def _settings_with_jwks(url: str, secret: str | None = None) -> UserSettings:
+    return UserSettings(supabase_url="http://api.test", anon_key="a", jwt_secret=secret, jwks_url=url)
 
 
 def _ec_key(kid: str, jwks: _JWKS):

@@ -61,9 +61,24 @@ def test_post_is_405_with_allow(http, user_token):
     assert response.headers["Allow"] == "GET, OPTIONS"
 
 
-def test_browser_preflight_is_answered(http):
+def test_browser_preflight_is_answered_by_the_gateway_before_the_function(http):
+    """Kong's cors plugin (and the stand-in) answer a preflight 200 themselves, allowing the
+    requested headers; the function's own 204 answer is never reached."""
     response = http.options("/access-check", headers={"Origin": "http://localhost:3000",
                                                       "Access-Control-Request-Method": "GET",
-                                                      "Access-Control-Request-Headers": "authorization"})
-    assert response.status_code in (200, 204)
+                                                      "Access-Control-Request-Headers": "authorization, idempotency-key"})
+    assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Access-Control-Allow-Headers"] == "authorization, idempotency-key"
+    assert response.headers["Access-Control-Max-Age"] == "3600"
+    assert "Allow" not in response.headers  # the function's preflight answer carries Allow
+    assert response.content == b""
+
+
+def test_options_that_is_not_a_preflight_reaches_the_function_204(http):
+    """Without Access-Control-Request-Method the gateway passes OPTIONS on: the function answers."""
+    response = http.options("/access-check", headers={"Origin": "http://localhost:3000"})
+    assert response.status_code == 204
+    assert response.headers["Allow"] == "GET, OPTIONS"
+    assert response.headers["Access-Control-Allow-Methods"] == "GET, OPTIONS"
+    assert response.headers["Access-Control-Max-Age"] == "86400"

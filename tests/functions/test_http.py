@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -81,6 +81,37 @@ def test_publish_existing_version_sends_only_the_ids(client_for, fake_api, unit_
     assert response.status_code == 200
     (call,) = fake_api.calls_to("publish_prompt_version")
     assert json.loads(call.content) == {"prompt_id": PROMPT, "version_id": VERSION}
+
+
+@pytest.mark.parametrize("header, key", [("key-1", "key-1"), ('"key-1"', "key-1"), (" k ", "k"), ("", "")])
+def test_publish_with_an_idempotency_key_calls_the_idempotent_rpc_with_the_key(
+        client_for, fake_api, unit_token, header, key):
+    fake_api.answer("publish_prompt_version_idempotent", 200, {**PUBLISHED, "replayed": False})
+    response = _post(client_for("publish_prompt"), {"prompt_id": PROMPT, "version_id": VERSION}, unit_token,
+                     **{"Idempotency-Key": header})
+    assert response.status_code == 200
+    assert "Idempotent-Replayed" not in response.headers
+    assert fake_api.calls_to("publish_prompt_version") == []
+    (call,) = fake_api.calls_to("publish_prompt_version_idempotent")
+    assert json.loads(call.content) == {"prompt_id": PROMPT, "version_id": VERSION, "idempotency_key": key}
+
+
+def test_a_replayed_publish_returns_the_first_result_and_says_so_in_a_header(client_for, fake_api, unit_token):
+    fake_api.answer("publish_prompt_version_idempotent", 200, {**PUBLISHED, "replayed": True})
+    response = _post(client_for("publish_prompt"), {"prompt_id": PROMPT, "version_id": VERSION}, unit_token,
+                     **{"Idempotency-Key": "key-1"})
+    assert response.status_code == 200
+    assert response.get_json() == {k: PUBLISHED[k] for k in models.PublishPromptResponse.model_fields}
+    assert response.headers["Idempotent-Replayed"] == "true"
+    assert response.headers["Access-Control-Expose-Headers"] == "Idempotent-Replayed"
+
+
+def test_an_idempotency_key_reused_for_another_request_is_422(client_for, fake_api, unit_token):
+    fake_api.error("publish_prompt_version_idempotent", 422, "PT422",
+                   "this Idempotency-Key was already used for a different request; use a new key")
+    response = _post(client_for("publish_prompt"), {"prompt_id": PROMPT, "version_id": VERSION}, unit_token,
+                     **{"Idempotency-Key": "key-1"})
+    assert _error(response, 422, "idempotency_key_reused")["message"].startswith("this Idempotency-Key")
 
 
 def test_usage_events_are_forwarded_and_answered_202(client_for, fake_api, unit_token):
@@ -171,6 +202,7 @@ def test_browser_preflight_is_answered_for_user_functions(client_for, target):
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert METHODS[target] in response.headers["Access-Control-Allow-Methods"]
     assert "authorization" in response.headers["Access-Control-Allow-Headers"]
+    assert "idempotency-key" in response.headers["Access-Control-Allow-Headers"]
 
 
 def test_webhook_has_no_cors_and_refuses_options(client_for):
@@ -197,11 +229,14 @@ def test_chunked_body_over_the_limit_is_413_from_the_bytes_read(client_for, unit
     _error(response, 413, "payload_too_large")
 
 
-def test_body_at_the_limit_is_not_413(client_for, unit_token):
+def test_body_at_the_limit_is_accepted(client_for, fake_api, unit_token):
+    fake_api.answer("publish_prompt_version", 200, PUBLISHED)
     body = _json({"prompt_id": PROMPT, "markdown_body": "x"})
     data = body + b" " * (models.MAX_PUBLISH_BODY_BYTES - len(body))
+    assert len(data) == models.MAX_PUBLISH_BODY_BYTES
     response = _post(client_for("publish_prompt"), data, unit_token)
-    assert response.status_code != 413  # 422: the markdown limit applies, not the body limit
+    assert response.status_code == 200
+    assert len(fake_api.calls_to("publish_prompt_version")) == 1
 
 
 # ----- 400 -----------------------------------------------------------------------------------
@@ -348,6 +383,38 @@ def test_usage_schema_violations_are_422_naming_the_field(client_for, fake_api, 
     assert fake_api.calls == []
 
 
+@pytest.mark.parametrize("number", [b"1e400", b"-1e400", b"1E+309"])
+def test_non_finite_metadata_numbers_are_422_not_stored_as_null(client_for, fake_api, unit_token, number):
+    data = b'{"events": [{"prompt_id": "%s", "action": "view", "metadata": {"n": %s}}]}' % (PROMPT.encode(), number)
+    assert "events.0.metadata" in _fields(_post(client_for("usage_events"), data, unit_token))
+    assert fake_api.calls == []
+
+
+def test_a_non_finite_number_in_a_cohort_member_is_422(client_for, fake_api):
+    data = b'{"cohort_id": "c", "mode": "delta", "members": [{"email": "a@example.com", "circle_member_id": 1e400}]}'
+    assert "members.0" in _fields(_sync(client_for("cohort_sync"), data))
+    assert fake_api.calls == []
+
+
+def test_large_finite_metadata_numbers_are_forwarded_unchanged(client_for, fake_api, unit_token):
+    fake_api.answer("ingest_usage_events", 200, {"accepted": 1, "anonymized": 0, "dropped": 0})
+    data = b'{"events": [{"prompt_id": "%s", "action": "view", "metadata": {"f": 1e308, "i": 123456789012345678901234567890}}]}' % PROMPT.encode()
+    assert _post(client_for("usage_events"), data, unit_token).status_code == 202
+    sent = json.loads(fake_api.calls_to("ingest_usage_events")[0].content)["events"][0]["metadata"]
+    assert sent == {"f": 1e308, "i": 123456789012345678901234567890}
+
+
+def test_occurred_at_with_an_offset_postgres_refuses_is_sent_as_the_same_instant_in_utc(
+        client_for, fake_api, unit_token):
+    fake_api.answer("ingest_usage_events", 200, {"accepted": 1, "anonymized": 0, "dropped": 0})
+    at = (NOW - timedelta(minutes=1)).astimezone(timezone(timedelta(hours=20)))
+    response = _post(client_for("usage_events"), {"events": [_event(occurred_at=at.isoformat())]}, unit_token)
+    assert response.status_code == 202
+    sent = json.loads(fake_api.calls_to("ingest_usage_events")[0].content)["events"][0]["occurred_at"]
+    assert datetime.fromisoformat(sent) == at
+    assert datetime.fromisoformat(sent).utcoffset() == timedelta(0)
+
+
 def test_metadata_just_under_4kb_is_accepted(client_for, fake_api, unit_token):
     fake_api.answer("ingest_usage_events", 200, {"accepted": 1, "anonymized": 0, "dropped": 0})
     metadata = {"k": "v" * (models.MAX_METADATA_BYTES - len('{"k": ""}'))}
@@ -388,6 +455,29 @@ def test_cohort_sync_schema_violations_are_422_after_the_signature(client_for, f
     (400, "22023", 422, "validation_error"),
     (400, "22P02", 422, "validation_error"),
     (400, "23514", 422, "validation_error"),
+    (400, "23502", 422, "validation_error"),
+    # every data exception (class 22) is the caller's value: 422, never 502
+    (400, "22001", 422, "validation_error"),  # string too long
+    (400, "22003", 422, "validation_error"),  # numeric value out of range
+    (400, "22007", 422, "validation_error"),  # invalid datetime format
+    (400, "22008", 422, "validation_error"),  # datetime field overflow
+    (400, "22009", 422, "validation_error"),  # time zone displacement out of range (+20:00)
+    (400, "22021", 422, "validation_error"),  # character not in repertoire
+    (400, "22P05", 422, "validation_error"),  # untranslatable character
+    (400, "22030", 422, "validation_error"),  # duplicate JSON object key
+    (400, "22032", 422, "validation_error"),  # invalid JSON text
+    (400, "2203E", 422, "validation_error"),  # too many JSON object members
+    # program limits (class 54): a value too large or deep for Postgres
+    (500, "54000", 422, "validation_error"),  # e.g. jsonb or index row size
+    (500, "54001", 422, "validation_error"),  # stack depth limit exceeded
+    # integrity (class 23): the request conflicts with stored rows
+    (409, "23503", 409, "conflict"),  # a deleted user's still-valid token, a prompt deleted meanwhile
+    (409, "23505", 409, "conflict"),
+    (409, "23P01", 409, "conflict"),
+    (409, "23001", 409, "conflict"),
+    # rolled back, nothing done: retry
+    (500, "40001", 503, "service_unavailable"),
+    (500, "40P01", 503, "service_unavailable"),
     (403, "42501", 403, "forbidden"),
     (401, "PGRST301", 401, "invalid_token"),
     (500, "57014", 503, "service_unavailable"),
@@ -396,7 +486,8 @@ def test_cohort_sync_schema_violations_are_422_after_the_signature(client_for, f
     (404, "PGRST202", 502, "upstream_error"),
     (404, "42883", 502, "upstream_error"),
     (500, "XX000", 502, "upstream_error"),
-    (409, "23505", 502, "upstream_error"),
+    (400, "P0001", 502, "upstream_error"),  # a bare raise: the RPCs always name their SQLSTATE
+    (400, "PGRST102", 502, "upstream_error"),  # the function sent a body PostgREST refused: a bug
 ])
 def test_database_errors_map_to_contract_statuses(client_for, fake_api, unit_token,
                                                   status, code, expected_status, expected_code):
@@ -421,12 +512,19 @@ def test_unreachable_api_is_503(client_for, fake_api, unit_token, exc):
     _error(client_for("access_check").get("/", headers=bearer(unit_token)), 503, "service_unavailable")
 
 
-@pytest.mark.parametrize("raw, status", [(b"<html>bad gateway</html>", 502), (b"<html>oops</html>", 500)])
-def test_non_json_api_errors_are_mapped_without_leaking(client_for, fake_api, unit_token, raw, status):
-    fake_api.answer("check_prompt_access", status, raw=raw)
+@pytest.mark.parametrize("status, expected_status, expected_code", [
+    (502, 503, "service_unavailable"),  # the gateway could not reach PostgREST: an outage, retry
+    (503, 503, "service_unavailable"),
+    (504, 503, "service_unavailable"),
+    (500, 502, "upstream_error"),  # an unexplained server error: unexpected, logged
+    (404, 502, "upstream_error"),  # a route the API does not know: a deployment bug
+])
+def test_non_json_api_errors_are_mapped_without_leaking(client_for, fake_api, unit_token,
+                                                        status, expected_status, expected_code):
+    fake_api.answer("check_prompt_access", status, raw=b"<html>%d</html>" % status)
     response = client_for("access_check").get("/", headers=bearer(unit_token))
-    assert response.status_code in (502, 503)
-    assert "html" not in response.get_data(as_text=True)
+    error = _error(response, expected_status, expected_code)
+    assert "html" not in error["message"] and "html" not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("result", [None, [], {"has_access": "maybe"}, {"reason": "admin"}, "text"])
@@ -463,13 +561,14 @@ def test_failure_to_record_a_failed_run_keeps_the_first_error(client_for, fake_a
     assert "could not record the failed run" in caplog.text
 
 
-@pytest.mark.parametrize("failure", ["22023", "PT409", "timeout"])
-def test_caller_errors_and_unknown_outcomes_record_no_failed_run(client_for, fake_api, failure):
+@pytest.mark.parametrize("failure, status, code", [("22023", 422, "validation_error"), ("PT409", 409, "conflict"),
+                                                   ("timeout", 503, "service_unavailable")])
+def test_caller_errors_and_unknown_outcomes_record_no_failed_run(client_for, fake_api, failure, status, code):
     if failure == "timeout":
         fake_api.fail("sync_cohort_members", httpx.ReadTimeout("slow"))
     else:
         fake_api.error("sync_cohort_members", 400 if failure == "22023" else 409, failure)
-    _sync(client_for("cohort_sync"), SYNC_BODY)
+    _error(_sync(client_for("cohort_sync"), SYNC_BODY), status, code)
     assert fake_api.calls_to("record_failed_cohort_sync") == []
 
 

@@ -16,7 +16,7 @@ ENDPOINTS = {"publish_prompt": main.PUBLISH_PROMPT, "usage_events": main.USAGE_E
              "access_check": main.ACCESS_CHECK, "cohort_sync": main.COHORT_SYNC}
 SUCCESS = {"publish_prompt": "200", "usage_events": "202", "access_check": "200", "cohort_sync": "200"}
 #: Statuses only the database decides, per function (the rest follow from the endpoint's shape).
-DOMAIN = {"publish_prompt": {"403", "404", "409"}, "usage_events": set(), "access_check": set(),
+DOMAIN = {"publish_prompt": {"403", "404", "409"}, "usage_events": {"409"}, "access_check": set(),
           "cohort_sync": {"409"}}
 MODELS = {
     "PublishPromptRequest": models.PublishPromptRequest,

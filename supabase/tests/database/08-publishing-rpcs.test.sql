@@ -101,10 +101,12 @@ select pg_temp.expect(t.actor, t.what, format('select public.publish_prompt_vers
        ) as t (actor, what, args, expected);
 select pg_temp.untouched_by('public.prompt_versions', array['learner', 'admin'],
     array[$$select public.publish_prompt_version(pg_temp.prompt_id(5), markdown_body => repeat('x', 100001))$$,
-          $$select public.publish_prompt_version(pg_temp.prompt_id(14), markdown_body => 'x')$$]);
+          $$select public.publish_prompt_version(pg_temp.prompt_id(14), markdown_body => 'x')$$],
+    refusals => array['PT403', 'PT409', '23514']);
 select pg_temp.untouched_by('public.prompts', array['learner', 'admin'],
     array[$$select public.publish_prompt_version(pg_temp.prompt_id(5), version_id => pg_temp.version_id(6, 1))$$,
-          $$select public.publish_prompt_version(pg_temp.prompt_id(5), markdown_body => repeat('x', 100001))$$]);
+          $$select public.publish_prompt_version(pg_temp.prompt_id(5), markdown_body => repeat('x', 100001))$$],
+    refusals => array['PT403', 'PT404', '23514']);
 
 -- archive / unarchive / soft delete / restore.
 select is(pg_temp.call_as('admin', 'select public.archive_prompt(pg_temp.prompt_id(5))'), pg_temp.state(5),
