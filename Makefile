@@ -24,7 +24,7 @@ test: deps  ## Run pgTAP (pg_prove) and pytest against a throwaway stack
 status:  ## Print API_URL, DB_URL, keys and secrets like `supabase status -o env`
 	@$(PY) -m devstack status
 
-stop:  ## Stop the local database
+stop:  ## Stop the local API (`make dev`) and database
 	@$(PY) -m devstack stop
 
 reset: deps  ## Destroy and recreate the local database (migrations + seed)
