@@ -37,7 +37,7 @@ token: deps  ## Print an access token: make token EMAIL=learner@example.com [ADM
 	@test -n "$(EMAIL)" || { echo "usage: make token EMAIL=you@example.com [ADMIN=1]" >&2; exit 2; }
 	@$(PY) -m devstack token --email "$(EMAIL)" $(if $(ADMIN),--admin,)
 
-types: deps  ## Regenerate functions/database_types.py with `supabase gen types --lang python`
+types: deps  ## Regenerate functions/database_types.py and functions/database.types.ts (`supabase gen types`)
 	@$(PY) -m devstack.types --write
 
 bench: deps  ## Run the benchmarks against a throwaway stack; writes bench/results/latest.json
