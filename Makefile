@@ -24,7 +24,7 @@ test: deps  ## Run pgTAP (pg_prove) and pytest against a throwaway stack
 status:  ## Print API_URL, DB_URL, keys and secrets like `supabase status -o env`
 	@$(PY) -m devstack status
 
-stop:  ## Stop the local database
+stop:  ## Stop the local API (`make dev`) and database
 	@$(PY) -m devstack stop
 
 reset: deps  ## Destroy and recreate the local database (migrations + seed)
@@ -37,7 +37,7 @@ token: deps  ## Print an access token: make token EMAIL=learner@example.com [ADM
 	@test -n "$(EMAIL)" || { echo "usage: make token EMAIL=you@example.com [ADMIN=1] [WORKSPACE=slug ROLE=role]" >&2; exit 2; }
 	@$(PY) -m devstack token --email "$(EMAIL)" $(if $(ADMIN),--admin,) $(if $(WORKSPACE),--workspace "$(WORKSPACE)" --role "$(or $(ROLE),viewer)",)
 
-types: deps  ## Regenerate functions/database_types.py with `supabase gen types --lang python`
+types: deps  ## Regenerate functions/database_types.py and functions/database.types.ts (`supabase gen types`)
 	@$(PY) -m devstack.types --write
 
 bench: deps  ## Run the benchmarks against a throwaway stack; writes bench/results/latest.json

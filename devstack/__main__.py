@@ -3,7 +3,7 @@
 Commands:
   start [--name N]   create or restart the cluster (bootstrap, migrations, seed) and return
   serve [--name N]   start, then serve the API gateway + functions in the foreground
-  stop  [--name N]   stop the cluster
+  stop  [--name N]   stop the API servers (`make dev`) and the cluster
   reset [--name N]   destroy and recreate the cluster
   status [--name N]  print the connection settings as KEY="value" lines
   token --email E [--admin] [--ttl S] [--workspace SLUG [--role R]]
@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from devstack import settings
-from devstack.cluster import Cluster, ClusterError
+from devstack import apiproc, settings
+from devstack.cluster import Cluster, ClusterError, free_port, port_is_free
 
 
 def status_lines(cluster: Cluster, api_port: int) -> list[str]:
@@ -36,11 +36,49 @@ def status_lines(cluster: Cluster, api_port: int) -> list[str]:
     return [f'{key}="{value}"' for key, value in values.items()]
 
 
+def check_api_port(cluster: Cluster, port: int) -> None:
+    """Fail early, with the variable to set, when the API port is taken (by us or anyone)."""
+    for api in apiproc.running(cluster.directory):
+        if api.port == port:
+            raise ClusterError(f"the API already serves this checkout on http://127.0.0.1:{port} (pid {api.pid}); "
+                               "use it, stop it with `make stop`, or set API_PORT to serve another")
+    if not port_is_free(port):
+        raise ClusterError(f"API port {port} is in use by another program; stop it or set API_PORT to a free "
+                           f"port (e.g. API_PORT={free_port()})")
+
+
+def serve(cluster: Cluster, port: int) -> None:
+    """`make dev`: start the database, then serve the API in the foreground until stopped."""
+    from devstack.gateway import server  # imported late: needs the dev extras
+
+    check_api_port(cluster, port)
+    cluster.ensure()
+    print("\n".join(status_lines(cluster, port)), flush=True)
+    print(f"devstack: database state in {cluster.directory} (log: {cluster.log_file})", file=sys.stderr, flush=True)
+    try:
+        server.serve(cluster.url("authenticator", "postgres"), port=port, pid_dir=cluster.directory)
+    except server.PortInUse as exc:
+        raise ClusterError(exc.strerror) from None
+    except KeyboardInterrupt:
+        pass
+    print("devstack: API stopped", file=sys.stderr)
+
+
+def stop(cluster: Cluster) -> None:
+    """`make stop`: stop the API servers of this cluster, then the database."""
+    for api in apiproc.running(cluster.directory):
+        apiproc.stop(api)
+        print(f"devstack: stopped the API on port {api.port} (pid {api.pid})", file=sys.stderr)
+    if cluster.is_running():
+        cluster.stop()
+        print(f"devstack: stopped database {cluster.directory.name!r}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["start", "serve", "stop", "reset", "status", "token"])
-    parser.add_argument("--name", default="dev", help="cluster name under .devstack/ (default: dev)")
+    parser.add_argument("--name", default="dev", help="cluster name under the state root (default: dev)")
     parser.add_argument("--email", help="token: the user's e-mail")
     parser.add_argument("--admin", action="store_true", help="token: add app_metadata.prompt_admin")
     parser.add_argument("--ttl", type=int, default=3600, help="token: lifetime in seconds")
@@ -57,14 +95,11 @@ def main(argv: list[str] | None = None) -> int:
             cluster.ensure()
             print("\n".join(status_lines(cluster, settings.API_PORT)))
         elif args.command == "serve":
-            cluster.ensure()
-            from devstack.gateway.server import serve  # imported late: needs the dev extras
-
-            print("\n".join(status_lines(cluster, settings.API_PORT)), flush=True)
-            serve(cluster.url("authenticator", "postgres"), port=settings.API_PORT)
+            serve(cluster, settings.API_PORT)
         elif args.command == "stop":
-            cluster.stop()
+            stop(cluster)
         elif args.command == "reset":
+            stop(cluster)
             cluster.destroy()
             cluster.ensure()
             print("\n".join(status_lines(cluster, settings.API_PORT)))

@@ -191,3 +191,69 @@ grant usage on schema graphql_public to anon, authenticated, service_role;
 
 -- Reload signal PostgREST listens on; harmless here, kept so migrations that notify work.
 comment on schema auth is 'Supabase Auth schema (recreated by devstack/bootstrap.sql for local, Docker-less use)';
+
+-- PostgREST schema-cache reloads -----------------------------------------------------------------
+-- The Supabase image's event triggers, verbatim (supabase/postgres
+-- migrations/db/migrations/20220321174452_fix-postgrest-alter-type-event-trigger.sql, as in its
+-- migrations/schema-15.sql; PostgREST docs "Schema Cache: finer-grained event trigger"): after DDL
+-- on API-relevant objects, or when one is dropped, `NOTIFY pgrst, 'reload schema'`. The stand-in
+-- LISTENs on `pgrst` exactly as PostgREST does.
+create or replace function extensions.pgrst_ddl_watch() returns event_trigger as $$
+declare
+  cmd record;
+begin
+  for cmd in select * from pg_event_trigger_ddl_commands()
+  loop
+    if cmd.command_tag in (
+      'CREATE SCHEMA', 'ALTER SCHEMA'
+    , 'CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE'
+    , 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE'
+    , 'CREATE VIEW', 'ALTER VIEW'
+    , 'CREATE MATERIALIZED VIEW', 'ALTER MATERIALIZED VIEW'
+    , 'CREATE FUNCTION', 'ALTER FUNCTION'
+    , 'CREATE TRIGGER'
+    , 'CREATE TYPE', 'ALTER TYPE'
+    , 'CREATE RULE'
+    , 'COMMENT'
+    )
+    -- don't notify in case of CREATE TEMP table or other objects created on pg_temp
+    and cmd.schema_name is distinct from 'pg_temp'
+    then
+      notify pgrst, 'reload schema';
+    end if;
+  end loop;
+end; $$ language plpgsql;
+
+create or replace function extensions.pgrst_drop_watch() returns event_trigger as $$
+declare
+  obj record;
+begin
+  for obj in select * from pg_event_trigger_dropped_objects()
+  loop
+    if obj.object_type in (
+      'schema'
+    , 'table'
+    , 'foreign table'
+    , 'view'
+    , 'materialized view'
+    , 'function'
+    , 'trigger'
+    , 'type'
+    , 'rule'
+    )
+    and obj.is_temporary is false -- no pg_temp objects
+    then
+      notify pgrst, 'reload schema';
+    end if;
+  end loop;
+end; $$ language plpgsql;
+
+drop event trigger if exists pgrst_ddl_watch;
+create event trigger pgrst_ddl_watch
+  on ddl_command_end
+  execute procedure extensions.pgrst_ddl_watch();
+
+drop event trigger if exists pgrst_drop_watch;
+create event trigger pgrst_drop_watch
+  on sql_drop
+  execute procedure extensions.pgrst_drop_watch();

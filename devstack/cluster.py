@@ -1,8 +1,9 @@
 """A throwaway PostgreSQL 15 cluster, made Supabase-compatible and migrated with the real CLI.
 
-The cluster lives in a git-ignored directory (``.devstack/<name>/`` by default), listens only on
-127.0.0.1, and runs as an unprivileged user: the invoking user, or ``nobody`` when invoked as root
-(PostgreSQL refuses to run as root). Every step is idempotent: ``start`` on a running cluster is a
+The cluster lives in ``<state root>/<name>/`` (``settings.STATE_ROOT``: outside the checkout, under
+/var/tmp, unless ``DEVSTACK_HOME`` is set), listens only on 127.0.0.1, and runs as an unprivileged
+user: the invoking user, or ``nobody`` when invoked as root (PostgreSQL refuses to run as root).
+Every command it runs as that user starts in ``/``, so the checkout may be a mode-700 directory. Every step is idempotent: ``start`` on a running cluster is a
 no-op, on a stopped one restarts it, and on a missing one creates, bootstraps, migrates and seeds it.
 """
 
@@ -13,6 +14,7 @@ import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -51,6 +53,41 @@ def _run_user() -> str | None:
     return os.environ.get("DEVSTACK_PG_USER", "nobody")
 
 
+def _run_uid() -> int:
+    """The uid the database server runs as."""
+    user = _run_user()
+    return pwd.getpwnam(user).pw_uid if user else os.geteuid()
+
+
+def prepare_state_root(root: Path | None = None) -> Path:
+    """Create the state root (mode 700, owned by the server's user) and check it is safe to use.
+
+    The default root has a predictable name in a world-writable directory, so it must be a real
+    directory owned by us or by the server's user, and writable by nobody else.
+    """
+    root = settings.STATE_ROOT if root is None else root
+    try:
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = root.lstat()
+    except OSError as exc:
+        raise ClusterError(f"cannot create the state directory {root}: {exc.strerror}; set DEVSTACK_HOME") from None
+    owners = {os.geteuid(), _run_uid()}
+    if root == settings.STATE_ROOT and settings.STATE_ROOT_IS_DEFAULT and (
+            not stat.S_ISDIR(info.st_mode) or info.st_uid not in owners or info.st_mode & 0o022):
+        raise ClusterError(f"refusing to use {root}: not a directory of ours (owner uid {info.st_uid}, "
+                           f"mode {stat.filemode(info.st_mode)}); remove it or set DEVSTACK_HOME")
+    if info.st_uid != _run_uid() and os.geteuid() == 0:
+        os.chown(root, _run_uid(), -1)
+    user = _run_user()
+    if user:
+        probe = subprocess.run(["runuser", "-u", user, "--", "test", "-w", str(root), "-a", "-x", str(root)],
+                               cwd="/", capture_output=True)
+        if probe.returncode != 0:
+            raise ClusterError(f"the database runs as {user}, who cannot reach {root}; "
+                               "set DEVSTACK_HOME to a directory it can enter (e.g. under /var/tmp)")
+    return root
+
+
 def check_requirements() -> None:
     """Fail with the exact install command when PostgreSQL 15, pgTAP or the CLI is missing."""
     missing = []
@@ -79,7 +116,7 @@ class Cluster:
 
     @classmethod
     def named(cls, name: str, port: int | None = None) -> "Cluster":
-        """The cluster under ``.devstack/<name>``, reusing its recorded port when it has one."""
+        """The cluster under ``<state root>/<name>``, reusing its recorded port when it has one."""
         directory = settings.STATE_ROOT / name
         state = directory / "state.json"
         if port is None and state.exists():
@@ -112,15 +149,23 @@ class Cluster:
         return self.url(SUPERUSER, "postgres")
 
     # -- process helpers -----------------------------------------------------------------------
-    def _as_pg_user(self, argv: list[str], **kwargs) -> subprocess.CompletedProcess:
+    def _as_pg_user(self, argv: list[str]) -> subprocess.CompletedProcess:
+        """Run a PostgreSQL program as the server's user, from ``/`` (it may not enter the cwd)."""
         user = _run_user()
         if user:
             argv = ["runuser", "-u", user, "--", *argv]
-        return subprocess.run(argv, check=False, capture_output=True, text=True, **kwargs)
+        return subprocess.run(argv, check=False, capture_output=True, text=True, cwd="/")
 
     def _must(self, what: str, proc: subprocess.CompletedProcess) -> None:
         if proc.returncode != 0:
             raise ClusterError(f"{what} failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}")
+
+    def running_port(self) -> int | None:
+        """The port of the running server, from postmaster.pid (line 4), or None."""
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().splitlines()[3])
+        except (OSError, IndexError, ValueError):
+            return None
 
     def is_running(self) -> bool:
         """True when pg_ctl reports a server for this data directory."""
@@ -131,6 +176,8 @@ class Cluster:
     # -- lifecycle -----------------------------------------------------------------------------
     def init(self) -> None:
         """initdb a fresh cluster owned by the unprivileged user."""
+        if self.directory.parent == settings.STATE_ROOT:
+            prepare_state_root()
         self.directory.mkdir(parents=True, exist_ok=True)
         self.socket_dir.mkdir(exist_ok=True)
         user = _run_user()
@@ -169,13 +216,18 @@ class Cluster:
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
         if self.is_running():
+            running = self.running_port()
+            if running is not None and running != self.port:
+                raise ClusterError(f"database {self.directory.name!r} already runs on port {running}, not "
+                                   f"{self.port}; run `make stop` first, or set DB_PORT={running}")
             return
         if not port_is_free(self.port):
-            raise ClusterError(f"port {self.port} is in use; stop what listens there or set DB_PORT")
+            raise ClusterError(f"database port {self.port} is in use by another program; stop it or set "
+                               f"DB_PORT to a free port (e.g. DB_PORT={free_port()})")
         self._must("pg_ctl start", self._as_pg_user([
             str(PG_BIN / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data_dir),
             "-l", str(self.log_file), "-o", f"-p {self.port}",
-        ], cwd="/"))
+        ]))
         self.wait_ready()
 
     def wait_ready(self, timeout: float = 30.0) -> None:
@@ -195,7 +247,7 @@ class Cluster:
         """Stop the server (fast shutdown) if it runs."""
         if self.is_running():
             self._must("pg_ctl stop", self._as_pg_user(
-                [str(PG_BIN / "pg_ctl"), "stop", "-m", "fast", "-D", str(self.data_dir)], cwd="/"))
+                [str(PG_BIN / "pg_ctl"), "stop", "-m", "fast", "-D", str(self.data_dir)]))
 
     def destroy(self) -> None:
         """Stop the server and delete its directory."""

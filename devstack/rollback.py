@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     which.add_argument("--steps", type=int, help="roll back the newest N applied migrations (default 1)")
     which.add_argument("--to", metavar="VERSION",
                        help="roll back every migration newer than VERSION (0: all of them)")
-    parser.add_argument("--name", default="dev", help="cluster name under .devstack/ (default: dev)")
+    parser.add_argument("--name", default="dev", help="cluster name under the state root (default: dev)")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     args = parser.parse_args(argv)
 

@@ -6,11 +6,29 @@ prints). None of them is a secret; never use them for a deployed project.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STATE_ROOT = Path(os.environ.get("DEVSTACK_HOME", ROOT / ".devstack"))
+
+
+def default_state_root(root: Path = ROOT, uid: int | None = None) -> Path:
+    """Where cluster state lives unless DEVSTACK_HOME says otherwise: outside the checkout, one
+    directory per checkout and invoking user under /var/tmp (kept across reboots; /tmp if absent).
+
+    Outside, because the database server runs as an unprivileged user (``nobody`` when invoked
+    as root) that may not enter the checkout (a mode-700 home), and so that nothing it writes is
+    left inside the checkout.
+    """
+    digest = hashlib.sha256(str(root).encode()).hexdigest()[:12]
+    base = Path("/var/tmp") if Path("/var/tmp").is_dir() else Path("/tmp")
+    return base / f"prompt-manager-{os.getuid() if uid is None else uid}-{digest}"
+
+
+#: True when the state directory is the predictable default (checked for ownership before use).
+STATE_ROOT_IS_DEFAULT = not os.environ.get("DEVSTACK_HOME")
+STATE_ROOT = Path(os.environ.get("DEVSTACK_HOME") or default_state_root())
 
 #: Supabase CLI default JWT secret (public, development only).
 DEFAULT_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"

@@ -11,29 +11,29 @@ signed byte for byte: send exactly the same bytes (``curl --data-binary @body.js
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import hmac
 import os
 import shlex
 import sys
 import uuid
 from datetime import UTC, datetime
 
+from standardwebhooks import Webhook
+
 from functions._settings import COHORT_SYNC_WEBHOOK_SECRET
 
 
 def signature_headers(body: bytes, secret: str, webhook_id: str, timestamp: datetime) -> dict[str, str]:
-    """The three Standard Webhooks headers for ``body``: ``v1,`` + base64(HMAC-SHA256(key,
-    "{id}.{timestamp}.{body}")), the key being the base64 after ``whsec_``."""
-    raw = secret.removeprefix("whsec_").rstrip("=")
-    key = base64.b64decode(raw + "=" * (-len(raw) % 4))
-    seconds = str(int(timestamp.timestamp()))
-    mac = hmac.new(key, f"{webhook_id}.{seconds}.".encode() + body, hashlib.sha256).digest()
+    """The three Standard Webhooks headers for ``body``, signed by ``standardwebhooks.Webhook.sign``.
+
+    The library signs text (as it verifies text). A body that is not UTF-8 can be verified by no
+    one using it, and cohort-sync refuses it with 400 before checking the signature; such a body
+    (only negative tests send one) is signed as its U+FFFD-replaced text.
+    """
+    when = timestamp.astimezone(UTC)
     return {
         "webhook-id": webhook_id,
-        "webhook-timestamp": seconds,
-        "webhook-signature": "v1," + base64.b64encode(mac).decode(),
+        "webhook-timestamp": str(int(when.timestamp())),
+        "webhook-signature": Webhook(secret).sign(webhook_id, when, body.decode("utf-8", "replace")),
     }
 
 

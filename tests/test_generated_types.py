@@ -1,16 +1,28 @@
-"""functions/database_types.py is exactly what `supabase gen types --lang python` makes today."""
+"""functions/database_types.py and functions/database.types.ts are exactly what
+`supabase gen types --lang python` / `--lang typescript` make today."""
 
 from __future__ import annotations
 
 import importlib
 
-from devstack.types import TYPES_FILE, generate
+import pytest
+
+from devstack.types import TYPES_FILES, generate
 
 
-def test_generated_types_match_the_migrations(db_url):
-    assert generate(db_url) == TYPES_FILE.read_text(), (
-        "functions/database_types.py has drifted from supabase/migrations: run `make types`"
+@pytest.mark.parametrize("lang", sorted(TYPES_FILES))
+def test_generated_types_match_the_migrations(db_url, lang):
+    path = TYPES_FILES[lang]
+    assert generate(db_url, lang) == path.read_text(), (
+        f"{path.name} has drifted from supabase/migrations: run `make types`"
     )
+
+
+def test_typescript_types_describe_tables_rpcs_and_relationships():
+    text = TYPES_FILES["typescript"].read_text()
+    assert "export type Database = {" in text
+    assert '"prompt_versions": {' in text and '"publish_prompt_version":' in text
+    assert 'referencedRelation: "prompts"' in text  # what supabase-js types embedded resources with
 
 
 def test_generated_types_import_and_describe_the_prompts_table():

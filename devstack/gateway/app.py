@@ -7,6 +7,9 @@ Gateway behaviour copied from the Supabase CLI's Kong configuration:
   transformer: without an ``Authorization`` header, ``Authorization: Bearer <apikey>`` is added, so
   the key's own ``role`` claim selects the role.
 - ``/functions/v1/<name>``: no key check; the function sees the request unchanged.
+
+WSGI plumbing (headers, cookies, body, status lines, Content-Length, HEAD and 204 bodies) is
+werkzeug's ``Request``/``Response``; every route answers with a WSGI app.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl
+
+from werkzeug.wrappers import Request, Response
 
 from devstack.gateway import rest, rpc
 from devstack.gateway.auth import JwtVerifier, bearer_token
@@ -37,13 +41,15 @@ CORS_ALLOW_HEADERS = ("authorization, x-client-info, apikey, content-type, prefe
 CORS_ALLOW_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS,TRACE,CONNECT"
 EXPOSE_HEADERS = ("Content-Encoding, Content-Location, Content-Range, Content-Type, Date, Location, "
                   "Server, Transfer-Encoding, Range-Unit, Preference-Applied, Proxy-Status")
-_REASONS = {200: "OK", 201: "Created", 204: "No Content", 206: "Partial Content",
-            300: "Multiple Choices", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-            404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable", 409: "Conflict",
-            415: "Unsupported Media Type", 416: "Range Not Satisfiable", 500: "Internal Server Error",
-            503: "Service Unavailable", 504: "Gateway Timeout"}
-
 StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class _Response(Response):
+    """werkzeug's Response without a default media type: PostgREST's bodies name their own, and
+    an ``Allow`` answer or a 204 has none."""
+
+    default_mimetype = None
 
 
 class Gateway:
@@ -61,8 +67,7 @@ class Gateway:
     # -- WSGI entry point ----------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
-        method = environ["REQUEST_METHOD"].upper()
-        path = _path(environ)
+        request = Request(environ)
         status_holder: list[str] = []
 
         def tracking_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -72,49 +77,47 @@ class Gateway:
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
         try:
-            return self._route(environ, tracking_start, method, path)
+            return self._route(request)(environ, tracking_start)
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
             status = status_holder[-1].split(" ", 1)[0] if status_holder else "-"
             query = environ.get("QUERY_STRING")
-            access_log.info("%s %s%s %s %.1fms", method, path, f"?{query}" if query else "", status, elapsed_ms)
+            access_log.info("%s %s%s %s %.1fms", request.method, request.path, f"?{query}" if query else "",
+                            status, elapsed_ms)
 
-    def _route(self, environ: dict[str, Any], start_response: StartResponse, method: str,
-               path: str) -> Iterable[bytes]:
-        if method == "OPTIONS" and environ.get("HTTP_ORIGIN") and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
-            return _preflight(environ, start_response)
+    def _route(self, request: Request) -> WSGIApp:
+        """The WSGI app that answers ``request``."""
+        method, path = request.method, request.path
+        if method == "OPTIONS" and request.origin and "access-control-request-method" in request.headers:
+            return _preflight(request)
         if path == "/rest/v1" or path.startswith("/rest/v1/"):
-            return self._rest(environ, start_response, method, path[len("/rest/v1"):])
+            return self._rest(request, path[len("/rest/v1"):])
         if path.startswith("/functions/v1/"):
             name, _, rest_path = path[len("/functions/v1/"):].partition("/")
             if self.functions is None:
-                return _send(start_response, 404, [("Content-Type", "application/json")],
-                             json.dumps({"error": {"code": "not_found", "message": "functions are not served"}}).encode())
-            return self.functions(environ, start_response, name, "/" + rest_path if rest_path else "/")
+                return _json(404, {"error": {"code": "not_found", "message": "functions are not served"}})
+            functions, sub_path = self.functions, "/" + rest_path if rest_path else "/"
+            return lambda environ, start_response: functions(environ, start_response, name, sub_path)
         if path == "/_devstack/health":
-            return self._health(start_response)
+            return self._health()
         if path.startswith(("/auth/v1", "/storage/v1", "/realtime/v1", "/graphql/v1")):
-            body = json.dumps({"message": f"{path.split('/')[1]} is not served by the local stand-in"}).encode()
-            return _send(start_response, 404, [("Content-Type", "application/json")], body)
-        return _send(start_response, 404, [("Content-Type", "application/json")],
-                     b'{"message":"no Route matched with those values"}')
+            return _json(404, {"message": f"{path.split('/')[1]} is not served by the local stand-in"})
+        return _json(404, {"message": "no Route matched with those values"})
 
     # -- /rest/v1 -------------------------------------------------------------------------------
-    def _rest(self, environ: dict[str, Any], start_response: StartResponse, method: str,
-              sub_path: str) -> Iterable[bytes]:
-        headers = _headers(environ)
+    def _rest(self, request: Request, sub_path: str) -> WSGIApp:
+        headers = {name.lower(): value for name, value in request.headers.items()}
         apikey = headers.get("apikey")
         if apikey is None:
-            return _send(start_response, 401, [("Content-Type", "application/json")],
-                         b'{"message":"No API key found in request"}')
+            return _json(401, {"message": "No API key found in request"})
         if not any(hmac.compare_digest(apikey.encode(), key.encode()) for key in self.api_keys):
-            body = json.dumps({"message": "Invalid API key",
+            return _json(401, {"message": "Invalid API key",
                                "hint": "Double check your Supabase `anon` or `service_role` API key."})
-            return _send(start_response, 401, [("Content-Type", "application/json")], body.encode())
         if "authorization" not in headers:
             headers["authorization"] = f"Bearer {apikey}"
+        method = request.method
         try:
-            req = self._api_request(environ, method, sub_path or "/", headers)
+            req = self._api_request(request, sub_path or "/", headers)
             response = self._dispatch(req)
         except ApiError as err:
             response = _error_response(err)
@@ -125,12 +128,9 @@ class Gateway:
             log.exception("unhandled error in %s %s", method, sub_path)
             response = _error_response(ApiError(500, "PGRSTX00", "Internal error in the local PostgREST stand-in"))
         extra = [("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", EXPOSE_HEADERS)]
-        body = b"" if method == "HEAD" else response.body
-        return _send(start_response, response.status, response.headers + extra, body,
-                     content_length=len(response.body))
+        return _respond(response.status, response.headers + extra, response.body)
 
-    def _api_request(self, environ: dict[str, Any], method: str, sub_path: str,
-                     headers: dict[str, str]) -> ApiRequest:
+    def _api_request(self, request: Request, sub_path: str, headers: dict[str, str]) -> ApiRequest:
         token = bearer_token(headers.get("authorization"))
         if token is None:
             claims: dict[str, Any] = {}
@@ -140,11 +140,11 @@ class Gateway:
         if not isinstance(role, str):
             role = json.dumps(role)
         claims["role"] = role
-        body = b""
-        if method not in ("GET", "HEAD", "DELETE"):
-            body = _read_body(environ)
-        query = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-        return ApiRequest(method, sub_path, query, headers, body, role, claims, _cookies(headers))
+        method = request.method
+        body = b"" if method in ("GET", "HEAD", "DELETE") else request.get_data(cache=False)
+        # parse_qsl, not request.args: PostgREST reads parameters in the order they were sent.
+        query = parse_qsl(request.environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        return ApiRequest(method, sub_path, query, headers, body, role, claims, request.cookies.to_dict())
 
     def _dispatch(self, req: ApiRequest) -> ApiResponse:
         parts = [p for p in req.path.split("/") if p != ""]
@@ -183,60 +183,28 @@ class Gateway:
         return ApiResponse(200, [("Content-Type", "application/openapi+json; charset=utf-8")],
                            json.dumps(doc).encode())
 
-    def _health(self, start_response: StartResponse) -> Iterable[bytes]:
+    def _health(self) -> WSGIApp:
         try:
             with self.db.pool.connection(timeout=1.0) as conn:
                 conn.execute("select 1")
-            return _send(start_response, 200, [("Content-Type", "application/json")], b'{"status":"ok"}')
+            return _json(200, {"status": "ok"})
         except Exception as exc:  # noqa: BLE001
-            body = json.dumps({"status": "unavailable", "detail": str(exc)}).encode()
-            return _send(start_response, 503, [("Content-Type", "application/json")], body)
+            return _json(503, {"status": "unavailable", "detail": str(exc)})
 
 
 # -- helpers --------------------------------------------------------------------------------------
-def _path(environ: dict[str, Any]) -> str:
-    raw = environ.get("PATH_INFO", "") or "/"
-    try:
-        return raw.encode("latin-1").decode("utf-8")
-    except UnicodeError:
-        return raw
+def _respond(status: int, headers: list[tuple[str, str]], body: bytes = b"") -> WSGIApp:
+    """A werkzeug Response (it drops the body of HEAD, 1xx, 204 and 304 answers)."""
+    if status == 204 or 100 <= status < 200 or status == 304:
+        headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
+        body = b""
+    return _Response(body, status=status, headers=headers)
 
 
-def _headers(environ: dict[str, Any]) -> dict[str, str]:
-    headers = {}
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            headers[key[5:].replace("_", "-").lower()] = value
-    if environ.get("CONTENT_TYPE"):
-        headers["content-type"] = environ["CONTENT_TYPE"]
-    if environ.get("CONTENT_LENGTH"):
-        headers["content-length"] = environ["CONTENT_LENGTH"]
-    return headers
-
-
-def _cookies(headers: dict[str, str]) -> dict[str, str]:
-    raw = headers.get("cookie")
-    if not raw:
-        return {}
-    try:
-        jar = SimpleCookie()
-        jar.load(raw)
-    except CookieError:
-        return {}
-    return {k: v.value for k, v in jar.items()}
-
-
-def _read_body(environ: dict[str, Any]) -> bytes:
-    stream = environ.get("wsgi.input")
-    if stream is None:
-        return b""
-    length = environ.get("CONTENT_LENGTH")
-    if length:
-        try:
-            return stream.read(int(length))
-        except ValueError:
-            return b""
-    return stream.read()
+def _json(status: int, payload: Any) -> WSGIApp:
+    """A JSON answer of the gateway itself (not PostgREST's)."""
+    body = json.dumps(payload, separators=(",", ":")).encode()  # compact, as Kong writes them
+    return _respond(status, [("Content-Type", "application/json")], body)
 
 
 def _error_response(err: ApiError) -> ApiResponse:
@@ -249,23 +217,10 @@ def _allow(methods: str) -> ApiResponse:
     return ApiResponse(200, [("Allow", methods)], b"")
 
 
-def _preflight(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+def _preflight(request: Request) -> WSGIApp:
     """Kong's cors plugin: 200 with the requested headers allowed, before any key check."""
-    requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
-    headers = [("Access-Control-Allow-Origin", "*"),
-               ("Access-Control-Allow-Methods", CORS_ALLOW_METHODS),
-               ("Access-Control-Allow-Headers", requested or CORS_ALLOW_HEADERS),
-               ("Access-Control-Max-Age", "3600")]
-    return _send(start_response, 200, headers, b"")
-
-
-def _send(start_response: StartResponse, status: int, headers: list[tuple[str, str]], body: bytes,
-          content_length: int | None = None) -> Iterable[bytes]:
-    length = len(body) if content_length is None else content_length
-    if status in (204, 304) or (100 <= status < 200):
-        headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
-        body, length = b"", 0
-        start_response(f"{status} {_REASONS.get(status, 'Status')}", headers)
-        return [b""]
-    start_response(f"{status} {_REASONS.get(status, 'Status')}", headers + [("Content-Length", str(length))])
-    return [body]
+    requested = request.headers.get("Access-Control-Request-Headers")
+    return _respond(200, [("Access-Control-Allow-Origin", "*"),
+                          ("Access-Control-Allow-Methods", CORS_ALLOW_METHODS),
+                          ("Access-Control-Allow-Headers", requested or CORS_ALLOW_HEADERS),
+                          ("Access-Control-Max-Age", "3600")])

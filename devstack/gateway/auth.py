@@ -1,5 +1,6 @@
 """JWT verification as PostgREST does it: HS256/384/512 with the shared secret, RS*/ES*/PS*/EdDSA
-through a JWKS (``JWT_JWKS`` JSON or ``JWT_JWKS_URL``) matched by ``kid``; ``exp``/``nbf``/``iat``
+through a JWKS (``JWT_JWKS`` JSON, or ``JWT_JWKS_URL`` fetched and cached by PyJWT's
+``PyJWKClient``) matched by ``kid``; ``exp``/``nbf``/``iat``
 checked with 30 s clock skew, ``aud`` only when an audience is configured.
 
 Every failure is PostgREST's 401 ``PGRST301`` with its message for the case.
@@ -7,11 +8,8 @@ Every failure is PostgREST's 401 ``PGRST301`` with its message for the case.
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 import time
-import urllib.request
 from typing import Any
 
 import jwt
@@ -26,7 +24,8 @@ ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", 
                                    "PS256", "PS384", "PS512", "EdDSA"})
 _KTY_FOR_ALG = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP", "HS": "oct"}
 _CACHE_MAX = 4096
-_JWKS_REFRESH_SECONDS = 30.0
+#: How long a JWKS fetched from JWT_JWKS_URL is used before it is fetched again.
+JWKS_LIFESPAN_SECONDS = 600
 
 
 class JwtVerifier:
@@ -35,11 +34,10 @@ class JwtVerifier:
     def __init__(self, secret: str | None, *, jwks: dict[str, Any] | None = None,
                  jwks_url: str | None = None, audience: str | None = None) -> None:
         self._secret = secret
-        self._jwks_url = jwks_url
         self._audience = audience
-        self._keys: list[tuple[dict[str, Any], jwt.PyJWK]] = _parse_jwks(jwks) if jwks else []
-        self._keys_fetched_at = 0.0
-        self._lock = threading.Lock()
+        self._jwks = _key_set(jwks) if jwks else None
+        self._jwks_client = (jwt.PyJWKClient(jwks_url, lifespan=JWKS_LIFESPAN_SECONDS, timeout=5)
+                             if jwks_url else None)
         self._cache: dict[str, dict[str, Any]] = {}
 
     def claims(self, token: str) -> dict[str, Any]:
@@ -92,48 +90,35 @@ class JwtVerifier:
         """The key to check a token signed with ``alg`` (and ``kid``), or PGRST301."""
         if alg in HMAC_ALGORITHMS and self._secret:
             return self._secret
-        key = self._find_jwk(alg, kid)
-        if key is None and self._jwks_url:
-            self._refresh_jwks()
-            key = self._find_jwk(alg, kid)
-        if key is None:
-            raise jwt_error("No suitable key or wrong key type",
-                            details=f"no key for alg {alg}" + (f" and kid {kid}" if kid else ""))
-        return key
-
-    def _find_jwk(self, alg: str, kid: str | None) -> Any:
         kty = _KTY_FOR_ALG.get(alg[:2])
-        for raw, jwk in self._keys:
-            if kid is not None and raw.get("kid") not in (None, kid):
+        for jwk in self._candidate_keys(kid):
+            if kid is not None and jwk.key_id not in (None, kid):
                 continue
-            if raw.get("kty") != kty or raw.get("alg") not in (None, alg):
-                continue
-            return jwk.key
-        return None
+            if jwk.key_type == kty:
+                return jwk.key
+        raise jwt_error("No suitable key or wrong key type",
+                        details=f"no key for alg {alg}" + (f" and kid {kid}" if kid else ""))
 
-    def _refresh_jwks(self) -> None:
-        """Fetch the JWKS URL again, at most once every 30 s."""
-        with self._lock:
-            if time.monotonic() - self._keys_fetched_at < _JWKS_REFRESH_SECONDS and self._keys:
-                return
-            self._keys_fetched_at = time.monotonic()
+    def _candidate_keys(self, kid: str | None) -> list[jwt.PyJWK]:
+        """Keys of the inline JWKS, then of the JWKS URL (PyJWKClient: cached for
+        ``JWKS_LIFESPAN_SECONDS``, refetched once for an unknown ``kid``, at most every 30 s)."""
+        keys = list(self._jwks.keys) if self._jwks else []
+        if self._jwks_client is not None:
             try:
-                with urllib.request.urlopen(self._jwks_url, timeout=5) as resp:  # noqa: S310
-                    self._keys = _parse_jwks(json.loads(resp.read()))
-            except Exception as exc:  # noqa: BLE001 - a broken JWKS endpoint only fails tokens
-                log.warning("could not fetch JWKS from %s: %s", self._jwks_url, exc)
+                if kid is None:
+                    keys += self._jwks_client.get_signing_keys()
+                else:
+                    keys.append(self._jwks_client.get_signing_key(kid))
+            except jwt.PyJWKClientConnectionError as exc:  # a broken JWKS endpoint only fails tokens
+                log.warning("could not fetch JWKS from %s: %s", self._jwks_client.uri, exc)
+            except jwt.PyJWKClientError:
+                pass  # no key with that kid, even after a refetch
+        return keys
 
 
-def _parse_jwks(data: dict[str, Any]) -> list[tuple[dict[str, Any], jwt.PyJWK]]:
-    """A JWKS ({"keys": [...]}) or a single JWK as (raw, PyJWK) pairs; unusable keys are skipped."""
-    raw = data.get("keys", [data]) if isinstance(data, dict) else []
-    keys = []
-    for item in raw:
-        try:
-            keys.append((item, jwt.PyJWK(item)))
-        except jwt.PyJWTError as exc:
-            log.warning("skipping JWK %s: %s", item.get("kid"), exc)
-    return keys
+def _key_set(data: dict[str, Any]) -> jwt.PyJWKSet:
+    """A JWKS ({"keys": [...]}) or a single JWK; unusable keys are skipped (PyJWKSet does)."""
+    return jwt.PyJWKSet.from_dict(data if "keys" in data else {"keys": [data]})
 
 
 def _still_valid(claims: dict[str, Any]) -> bool:

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from werkzeug.http import parse_list_header, parse_options_header
+
 from devstack.gateway.errors import ApiError, unsupported
 
 JSON_TYPE = "application/json"
@@ -74,21 +76,19 @@ def negotiate(accept: str | None) -> MediaType:
     if not accept:
         return MediaType()
     offered: list[str] = []
-    for raw in accept.split(","):
-        parts = [p.strip() for p in raw.split(";")]
-        mime = parts[0].lower()
-        params = {p.split("=", 1)[0].strip().lower(): p.split("=", 1)[1].strip().lower()
-                  for p in parts[1:] if "=" in p}
-        if params.get("q") == "0":
+    for raw in parse_list_header(accept):  # in the order sent; werkzeug splits and unquotes
+        name, params = parse_options_header(raw)
+        mime = name.lower()
+        if params.get("q", "").strip() == "0":
             continue
-        strip = params.get("nulls") == "stripped"
+        strip = params.get("nulls", "").lower() == "stripped"
         if mime in (JSON_TYPE, "*/*", "application/*"):
             return MediaType()
         if mime in (OBJECT_TYPE, "application/vnd.pgrst.object"):
             return MediaType(singular=True, strip_nulls=strip)
         if mime in (ARRAY_TYPE, "application/vnd.pgrst.array"):
             return MediaType(strip_nulls=strip)
-        offered.append(parts[0])
+        offered.append(name)
     if any(m.lower() in ("text/csv", "application/geo+json", "application/octet-stream", "text/plain",
                          "text/xml") or m.lower().startswith("application/vnd.pgrst.plan")
            for m in offered):

@@ -3,15 +3,19 @@
 Multi-threaded (waitress), because functions call back into ``/rest/v1/rpc`` on the same server
 while their own request is in flight. One access-log line per request (method, path, status, ms);
 ``--quiet`` keeps only warnings. A background thread LISTENs on channel ``pgrst`` and reloads the
-schema cache on ``NOTIFY pgrst, 'reload schema'``, as PostgREST does.
+schema cache on ``NOTIFY pgrst, 'reload schema'``, as PostgREST does (the database's DDL event
+triggers send it).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -20,7 +24,7 @@ from pathlib import Path
 
 import psycopg
 
-from devstack import settings
+from devstack import apiproc, settings
 from devstack.gateway.app import Gateway
 from devstack.gateway.auth import JwtVerifier
 from devstack.gateway.catalog import Catalog
@@ -76,27 +80,13 @@ def build_app(db_url: str, *, api_url: str, pool_size: int = DEFAULT_POOL_SIZE) 
                    max_rows=max_rows_from_config())
 
 
-#: What changes when DDL touches the exposed schema (xmin moves on every catalog row rewrite).
-_FINGERPRINT_SQL = """
-select md5(string_agg(x, ',' order by x)) from (
-    select 'c' || c.oid || ':' || c.xmin from pg_catalog.pg_class c where c.relnamespace = 'public'::regnamespace
-    union all
-    select 'p' || p.oid || ':' || p.xmin from pg_catalog.pg_proc p where p.pronamespace = 'public'::regnamespace
-    union all
-    select 'a' || a.attrelid || '.' || a.attnum || ':' || a.xmin
-      from pg_catalog.pg_attribute a join pg_catalog.pg_class c on c.oid = a.attrelid
-     where c.relnamespace = 'public'::regnamespace and a.attnum > 0
-) s(x)
-"""
-FINGERPRINT_INTERVAL_SECONDS = 2.0
-
-
 def start_schema_listener(db_url: str, catalog: Catalog) -> threading.Thread:
-    """Keep the schema cache fresh, as PostgREST on Supabase is kept fresh.
+    """Keep the schema cache fresh as PostgREST does: LISTEN on channel ``pgrst``.
 
-    Supabase's database sends ``NOTIFY pgrst, 'reload schema'`` from DDL event triggers; a plain
-    local cluster does not, so besides LISTENing on ``pgrst`` this thread polls a fingerprint of
-    the exposed schema every 2 s and reloads when it moved (e.g. after ``make migrate``).
+    The database sends ``NOTIFY pgrst, 'reload schema'`` itself: from the ``pgrst_ddl_watch`` /
+    ``pgrst_drop_watch`` event triggers (created by devstack/bootstrap.sql as the Supabase image
+    has them) after any DDL, and from anyone who asks for a reload. Each (re)connect also reloads,
+    since notifications sent while disconnected are lost.
     """
 
     def run() -> None:
@@ -107,17 +97,10 @@ def start_schema_listener(db_url: str, catalog: Catalog) -> threading.Thread:
                                      application_name="devstack-gateway-listener") as conn:
                     conn.execute("LISTEN pgrst")
                     catalog.invalidate()  # (re)connected: the schema may have changed meanwhile
-                    fingerprint = conn.execute(_FINGERPRINT_SQL).fetchone()[0]
                     delay = 0.5
-                    while True:
-                        for notify in conn.notifies(timeout=FINGERPRINT_INTERVAL_SECONDS):
-                            if notify.payload in ("", "reload schema"):
-                                log.info("schema cache reload requested (NOTIFY pgrst)")
-                                catalog.invalidate()
-                        current = conn.execute(_FINGERPRINT_SQL).fetchone()[0]
-                        if current != fingerprint:
-                            log.info("schema changed; schema cache reloaded")
-                            fingerprint = current
+                    for notify in conn.notifies():
+                        if notify.payload in ("", "reload schema"):
+                            log.info("schema cache reload requested (NOTIFY pgrst)")
                             catalog.invalidate()
             except psycopg.Error as exc:
                 log.debug("schema listener disconnected: %s", exc)
@@ -139,20 +122,46 @@ def configure_logging(quiet: bool) -> None:
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR if quiet else logging.WARNING)
 
 
+class PortInUse(OSError):
+    """The API port is taken; the message names the variable to set."""
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def serve(db_url: str, port: int = settings.API_PORT, *, host: str = "127.0.0.1",
-          threads: int = DEFAULT_THREADS, quiet: bool = False) -> None:
-    """Serve the API in the foreground until interrupted."""
+          threads: int = DEFAULT_THREADS, quiet: bool = False, pid_dir: Path | None = None) -> None:
+    """Serve the API in the foreground until interrupted (Ctrl-C or SIGTERM, e.g. `make stop`).
+
+    With ``pid_dir`` the server records itself there (`devstack.apiproc`) so `make stop` finds it.
+    """
     import waitress
 
     configure_logging(quiet)
     api_url = f"http://{host}:{port}"
     app = build_app(db_url, api_url=api_url)
-    start_schema_listener(db_url, app.catalog)
-    log.warning("local API (PostgREST stand-in + functions) on %s", api_url)
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="devstack-gateway",
-                       channel_timeout=120, connection_limit=1000, clear_untrusted_proxy_headers=True,
-                       _quiet=True)
+        try:
+            server = waitress.create_server(
+                app, host=host, port=port, threads=threads, ident="devstack-gateway", channel_timeout=120,
+                connection_limit=1000, clear_untrusted_proxy_headers=True)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(errno.EADDRINUSE, f"API port {port} is in use by another program; stop it "
+                                f"or set API_PORT to a free port") from None
+            raise
+        start_schema_listener(db_url, app.catalog)
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _stop_on_sigterm) if main_thread else None
+        log.warning("local API (PostgREST stand-in + functions) on %s", api_url)
+        try:
+            with apiproc.recorded(pid_dir, port) if pid_dir else contextlib.nullcontext():
+                server.run()
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGTERM, previous)
+            server.close()
     finally:
         app.db.close()
 
@@ -170,4 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         serve(args.db_url, args.port, host=args.host, threads=args.threads, quiet=args.quiet)
     except KeyboardInterrupt:
         pass
+    except PortInUse as exc:
+        print(f"devstack: {exc.strerror}", file=sys.stderr)
+        return 2
     return 0

@@ -45,6 +45,20 @@ def test_signature_matches_the_spec_hmac_of_id_timestamp_and_body():
     assert _verify(BODY, headers).id == "msg_2"
 
 
+def test_signing_helper_gives_the_spec_signature_whatever_the_time_zone():
+    """signature_headers (standardwebhooks.Webhook.sign) equals the HMAC computed by hand."""
+    from datetime import timedelta, timezone
+
+    from functions.sign_webhook import signature_headers
+
+    when = datetime(2026, 3, 1, 12, 0, 5, tzinfo=timezone(timedelta(hours=2)))
+    key = base64.b64decode(WEBHOOK_SECRET.removeprefix("whsec_"))
+    ts = str(int(when.timestamp()))
+    mac = hmac.new(key, f"msg_3.{ts}.".encode() + BODY, hashlib.sha256).digest()
+    assert signature_headers(BODY, WEBHOOK_SECRET, "msg_3", when) == {
+        "webhook-id": "msg_3", "webhook-timestamp": ts, "webhook-signature": "v1," + base64.b64encode(mac).decode()}
+
+
 def test_header_names_are_case_insensitive_like_http():
     from werkzeug.datastructures import Headers
 
