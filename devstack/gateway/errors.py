@@ -38,7 +38,7 @@ def unsupported(what: str) -> ApiError:
     """400 for a part of PostgREST's grammar the local stand-in does not implement."""
     return ApiError(400, UNSUPPORTED_CODE, f"{what} is not supported by the local PostgREST stand-in",
                     details="Use real PostgREST (supabase start or a hosted project) for this feature.",
-                    hint="See devstack/gateway/README.md for what the stand-in supports.")
+                    hint="See devstack/README.md for what the stand-in supports.")
 
 
 def parse_error(message: str, details: str | None = None) -> ApiError:

@@ -1,11 +1,14 @@
 """PostgREST's query-string grammar (the part the stand-in implements), parsed into plain data.
 
-Covered: ``select`` (columns, ``*``, ``alias:col``, ``col::cast``, JSON paths ``a->b->>c``),
-filters (``eq neq gt gte lt lte like ilike match imatch is isdistinct in cs cd ov sl sr nxl nxr adj
-fts plfts phfts wfts``, ``not.``, ``(any)``/``(all)`` quantifiers, ``fts(lang)``), logic trees
-(``or=(...)``, ``and=(...)``, ``not.or``, nested), ``order``, ``limit``/``offset``, ``columns``,
-``on_conflict`` and the ``Prefer`` header. Anything else raises `errors.unsupported` (embedding,
-aggregates, spreads, embedded filters) or PostgREST's PGRST100 parse error.
+Covered: ``select`` (columns, ``*``, ``alias:col``, ``col::cast``, JSON paths ``a->b->>c``, resource
+embedding ``alias:rel!hint!inner(...)`` nested to any depth, the legacy ``rel(count)``), filters
+(``eq neq gt gte lt lte like ilike match imatch is isdistinct in cs cd ov sl sr nxl nxr adj fts
+plfts phfts wfts``, ``not.``, ``(any)``/``(all)`` quantifiers, ``fts(lang)``), on the top level or an
+embedded resource (``rel.col=eq.x``), logic trees (``or=(...)``, ``and=(...)``, ``not.or``, nested,
+``rel.or=...``), ``order``, ``limit``/``offset`` (also ``rel.order``/``rel.limit``/``rel.offset``),
+``columns``, ``on_conflict`` and the ``Prefer`` header. Anything else raises `errors.unsupported`
+(spreads, aggregate functions, ordering by an embedded resource) or PostgREST's PGRST100 parse
+error.
 
 Nothing here touches SQL: identifiers are checked against the catalog and quoted in `sqlbuild`.
 """
@@ -27,7 +30,6 @@ ALL_OPERATORS = (set(SIMPLE_OPERATORS) | set(QUANT_OPERATORS) | set(FTS_OPERATOR
                  | {"is", "isdistinct", "in"})
 IS_VALUES = {"null": "NULL", "not_null": "NOT NULL", "true": "TRUE", "false": "FALSE",
              "unknown": "UNKNOWN"}
-RESERVED_PARAMS = frozenset({"select", "columns", "order", "limit", "offset", "on_conflict"})
 LOGIC_KEYS = frozenset({"or", "and", "not.or", "not.and"})
 _CAST_RE = re.compile(r"^[A-Za-z0-9_]+$")
 _INT_RE = re.compile(r"^-?[0-9]+$")
@@ -53,6 +55,22 @@ class SelectItem:
     field: Field | None
     alias: str | None = None
     cast: str | None = None
+
+
+@dataclass(frozen=True)
+class Embed:
+    """``alias:rel!hint!inner(select...)``: an embedded resource of ``select=``."""
+
+    name: str
+    alias: str | None
+    hint: str | None
+    join: str | None  # "inner" | "left" | None (left)
+    select: tuple["SelectItem | Embed", ...]
+
+    @property
+    def key(self) -> str:
+        """The output key (and what ``key.col=...`` parameters name)."""
+        return self.alias or self.name
 
 
 @dataclass(frozen=True)
@@ -173,9 +191,9 @@ def parse_field(text: str, pos: int = 0, stops: str = ",:()") -> tuple[Field, in
 
 
 # -- select ---------------------------------------------------------------------------------------
-def parse_select(text: str) -> list[SelectItem]:
-    """``select=`` → items. Embedding, spreads and aggregates are unsupported here."""
-    items: list[SelectItem] = []
+def parse_select(text: str, *, nested: bool = False) -> list[SelectItem | Embed]:
+    """``select=`` → items: columns and embedded resources. Spreads and aggregates are unsupported."""
+    items: list[SelectItem | Embed] = []
     for raw in split_top_level(text):
         item = raw.strip()
         if item == "":
@@ -185,10 +203,12 @@ def parse_select(text: str) -> list[SelectItem]:
             continue
         if item.startswith("..."):
             raise unsupported(f"Spread embedding ('{item}')")
-        if re.search(r"\.\w+\(\)", item) or re.match(r"^(\w+:)?count\(\)", item):
-            raise unsupported(f"Aggregate functions in select ('{item}')")
-        if _has_unquoted(item, "(") or _has_unquoted(item, "!"):
-            raise unsupported(f"Resource embedding in select ('{item}')")
+        if _has_unquoted(item, "("):
+            items.append(_parse_embed(item, text))
+            continue
+        if _has_unquoted(item, "!"):
+            raise parse_error(f'"failed to parse select parameter ({text})"',
+                              f"an embed hint needs a parenthesised select list: '{item}'")
         alias = None
         pos = 0
         first, after = _read_name(item, 0, ",:().")
@@ -207,7 +227,49 @@ def parse_select(text: str) -> list[SelectItem]:
                 raise unsupported(f"Aggregate functions in select ('{item}')")
             raise parse_error(f'"failed to parse select parameter ({text})"', f"unexpected '{rest}'")
         items.append(SelectItem(fld, alias, cast))
+    if nested:
+        return items
     return items or [SelectItem(None)]
+
+
+def _parse_embed(item: str, whole: str) -> Embed:
+    """``alias:rel!hint!inner(inner select)``; ``count()`` and ``col.agg()`` are aggregates."""
+    if re.match(r"^(\w+:)?count\(\)", item) or re.search(r"\.\w+\(\)", item):
+        raise unsupported(f"Aggregate functions in select ('{item}')")
+    quoted = False
+    open_at = -1
+    for i, ch in enumerate(item):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "(" and not quoted:
+            open_at = i
+            break
+    if not item.endswith(")"):
+        raise parse_error(f'"failed to parse select parameter ({whole})"', f"unexpected text after ')' in '{item}'")
+    head, inner = item[:open_at], item[open_at + 1:-1]
+    alias = None
+    first, pos = _read_name(head, 0, ":!")
+    if head.startswith(":", pos) and not head.startswith("::", pos):
+        alias = first
+        first, pos = _read_name(head, pos + 1, ":!")
+    name = first
+    hint = join = None
+    rest = head[pos:]
+    if rest and not rest.startswith("!"):
+        raise parse_error(f'"failed to parse select parameter ({whole})"', f"unexpected '{rest}'")
+    embed_params = rest.split("!")[1:] if rest else []
+    if len(embed_params) > 2 or "" in embed_params:
+        raise parse_error(f'"failed to parse select parameter ({whole})"', f"unexpected '{rest}'")
+    for param in embed_params:
+        if param in ("inner", "left") and join is None:
+            join = param
+        elif param not in ("inner", "left") and hint is None:
+            hint = _unquote(param)
+        else:
+            raise parse_error(f'"failed to parse select parameter ({whole})"', f"unexpected '!{param}'")
+    if name == "" or name == "count":
+        raise parse_error(f'"failed to parse select parameter ({whole})"', f"expected a relation name in '{item}'")
+    return Embed(name, alias, hint, join, tuple(parse_select(inner, nested=True)))
 
 
 def _has_unquoted(text: str, ch: str) -> bool:
@@ -221,14 +283,22 @@ def _has_unquoted(text: str, ch: str) -> bool:
 
 
 # -- filters --------------------------------------------------------------------------------------
-def parse_filter_key(key: str) -> Field:
-    """The column (with JSON path) a filter's query-string key names."""
-    fld, pos = parse_field(key, 0, ",:()")
-    if pos != len(key):
-        if key[pos:pos + 1] == ".":
-            raise unsupported(f"Filters on embedded resources ('{key}')")
-        raise parse_error(f'"failed to parse filter ({key})"', f"unexpected '{key[pos:]}'")
-    return fld
+def split_path(key: str) -> list[str]:
+    """``rel.nested.col`` → ``["rel", "nested", "col"]`` (dots inside quotes do not split)."""
+    return [part for part in split_top_level(key, ".")]
+
+
+def parse_filter_key(key: str) -> tuple[tuple[str, ...], Field]:
+    """The embed path and the column (with JSON path) a filter's query-string key names."""
+    parts = split_path(key)
+    path = tuple(_unquote(p) for p in parts[:-1])
+    last = parts[-1]
+    if any(p == "" for p in path) or last == "":
+        raise parse_error(f'"failed to parse tree path ({key})"')
+    fld, pos = parse_field(last, 0, ",:()")
+    if pos != len(last):
+        raise parse_error(f'"failed to parse filter ({key})"', f"unexpected '{last[pos:]}'")
+    return path, fld
 
 
 def parse_operation(fld: Field, expr: str) -> Filter:
