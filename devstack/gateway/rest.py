@@ -166,17 +166,6 @@ def run_main(conn: psycopg.Connection, sql: str, params: sb.Params) -> tuple[Any
     return row
 
 
-def planned_count(conn: psycopg.Connection, count_sql: str, params: sb.Params) -> int | None:
-    """``Prefer: count=planned``: the planner's row estimate for the count query."""
-    row = conn.execute(f"EXPLAIN (FORMAT JSON) {count_sql}", params.values).fetchone()
-    try:
-        plan = row[0]
-        plan = json.loads(plan) if isinstance(plan, str) else plan
-        return int(plan[0]["Plan"]["Plan Rows"])
-    except (TypeError, KeyError, IndexError, ValueError):
-        return None
-
-
 # -- reads -----------------------------------------------------------------------------------------
 def handle_read(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
     """GET/HEAD on a table or view."""
@@ -187,9 +176,9 @@ def handle_read(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
     snap, table = find_table(ctx, name)
     table = check_columns(ctx, table, _named_columns(spec))
     limit, offset = effective_range(req, spec, ctx.max_rows)
-    exact = prefs.count in ("exact", "estimated")
+    exact = prefs.count == "exact"
     try:
-        params, source, count_query, count_params, planned_query = _read_statements(
+        params, source, count_query = _read_statements(
             snap, table, spec, limit, offset, ctx.max_rows, exact)
     except ApiError as err:
         if not spec.has_embeds or err.code not in ("PGRST200", "42703"):
@@ -198,7 +187,7 @@ def handle_read(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
         ctx.catalog.reload()
         snap = ctx.catalog.snapshot
         table = snap.tables.get(table.name, table)
-        params, source, count_query, count_params, planned_query = _read_statements(
+        params, source, count_query = _read_statements(
             snap, table, spec, limit, offset, ctx.max_rows, exact)
     headers_only = req.method == "HEAD"
     body = "''" if headers_only else sb.body_sql(media)
@@ -210,8 +199,6 @@ def handle_read(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
 
     with ctx.db.transaction(req, read_only=True, role_settings=snap.role_settings.get(req.role, ())) as conn:
         total, page_total, body_text, guc_headers, guc_status = run_main(conn, sql, params)
-        if prefs.count == "planned":
-            total = planned_count(conn, planned_query, count_params)
         if media.singular and page_total != 1:
             raise singular_error(page_total)
 
@@ -230,8 +217,8 @@ def handle_read(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
 
 
 def _read_statements(snap: Snapshot, table: Table, spec: sb.ReadSpec, limit: int | None, offset: int,
-                     max_rows: int | None, exact: bool) -> tuple[sb.Params, str, str, sb.Params, str]:
-    """(params, source, exact count query, planned-count params, planned count query) of a read.
+                     max_rows: int | None, exact: bool) -> tuple[sb.Params, str, str]:
+    """(params, source, exact count query) of a read.
 
     The exact count query shares the main statement's parameters (it is a CTE of it), so it is
     only built when asked for: an unreferenced parameter would have no type.
@@ -240,9 +227,7 @@ def _read_statements(snap: Snapshot, table: Table, spec: sb.ReadSpec, limit: int
     root = sb.plan_read(snap, table, spec, limit, offset, max_rows, SCHEMA)
     source = sb.read_sql(root, params)
     count_query = sb.count_sql(root, params) if exact else ""
-    count_params = sb.Params()
-    planned_query = sb.count_sql(root, count_params)
-    return params, source, count_query, count_params, planned_query
+    return params, source, count_query
 
 
 def _named_columns(spec: sb.ReadSpec) -> list[str]:

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from devstack.gateway.catalog import EXPOSED_SCHEMA, Relationship, Snapshot, Table, find_relationship
 from devstack.gateway.errors import ApiError, unsupported
 from devstack.gateway.grammar import (
-    ALL_OPERATORS,
-    FTS_OPERATORS,
     IS_VALUES,
+    KNOWN_OPERATORS,
     LOGIC_KEYS,
     QUANT_OPERATORS,
     SIMPLE_OPERATORS,
@@ -181,7 +180,7 @@ def _embed_path(select: list[SelectItem | Embed] | tuple, path: tuple[str, ...])
 def _looks_like_filter(value: str) -> bool:
     rest = value[4:] if value.startswith("not.") else value
     op = rest.partition(".")[0].split("(", 1)[0]
-    return "." in rest and op in ALL_OPERATORS
+    return "." in rest and op in KNOWN_OPERATORS
 
 
 # -- fragments ------------------------------------------------------------------------------------
@@ -249,30 +248,20 @@ def condition_sql(rel: Relation, cond: Filter | Logic, params: Params, embed_tes
         if tested is not None:
             return tested
     target = field_sql(rel, cond.field, params)
-    op, value, mod = cond.op, cond.value, cond.modifier
+    op, value = cond.op, cond.value
     if op == "is":
         sql = f"{target} IS {IS_VALUES[str(value)]}"
-    elif op == "isdistinct":
-        sql = f"{target} IS DISTINCT FROM {params.add(value)}"
     elif op == "in":
         assert isinstance(value, list)
         sql = (f"{target} = ANY('{{}}')" if not value
                else f"{target} = ANY({params.add(array_literal(value))})")
-    elif op in FTS_OPERATORS:
-        lang = f"{params.add(mod)}, " if mod else ""
-        sql = f"{target} @@ {FTS_OPERATORS[op]}({lang}{params.add(value)})"
     elif op in SIMPLE_OPERATORS:
         sql = f"{target} {SIMPLE_OPERATORS[op]} {params.add(value)}"
     else:
         text = str(value)
         if op in ("like", "ilike"):
             text = text.replace("*", "%")
-        placeholder = params.add(text)
-        if mod == "any":
-            placeholder = f"ANY({placeholder})"
-        elif mod == "all":
-            placeholder = f"ALL({placeholder})"
-        sql = f"{target} {QUANT_OPERATORS[op]} {placeholder}"
+        sql = f"{target} {QUANT_OPERATORS[op]} {params.add(text)}"
     return f"NOT {sql}" if cond.negated else sql
 
 
