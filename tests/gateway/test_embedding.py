@@ -372,22 +372,6 @@ def test_embed_join_conditions_are_index_conditions(db_url, learner_claims, quer
 
 
 # -- grammar the stand-in dropped (item 5 of issue 18): a clear refusal, never a wrong answer ------
-@pytest.mark.parametrize("query, what", [
-    ("name=fts(english).cat", "'fts' filter operator"),
-    ("name=wfts.cat", "'wfts' filter operator"),
-    ("name=match.^a", "'match' filter operator"),
-    ("name=isdistinct.a", "'isdistinct' filter operator"),
-    ("qty=sl.(1,2)", "'sl' filter operator"),
-    ("name=like(any).{a*,b*}", "(any) quantifier"),
-    ("or=(name.imatch.a,qty.eq.1)", "'imatch' filter operator"),
-])
-def test_dropped_operators_are_refused_naming_them(scratch, rest, learner, query, what):
-    raw = rest("GET", f"/gw_items?{query}", token=learner)
-    assert raw.status_code == 400
-    assert raw.json()["code"] == "PGRSTX01"
-    assert what in raw.json()["message"]
-
-
 @pytest.mark.parametrize("count", ["planned", "estimated"])
 def test_planned_and_estimated_counts_are_refused(scratch, rest, learner, count):
     raw = rest("GET", "/gw_items?select=id", token=learner, headers={"Prefer": f"count={count}"})
