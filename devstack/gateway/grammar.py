@@ -1,11 +1,14 @@
 """PostgREST's query-string grammar (the part the stand-in implements), parsed into plain data.
 
-Covered: ``select`` (columns, ``*``, ``alias:col``, ``col::cast``, JSON paths ``a->b->>c``),
-filters (``eq neq gt gte lt lte like ilike match imatch is isdistinct in cs cd ov sl sr nxl nxr adj
-fts plfts phfts wfts``, ``not.``, ``(any)``/``(all)`` quantifiers, ``fts(lang)``), logic trees
-(``or=(...)``, ``and=(...)``, ``not.or``, nested), ``order``, ``limit``/``offset``, ``columns``,
-``on_conflict`` and the ``Prefer`` header. Anything else raises `errors.unsupported` (embedding,
-aggregates, spreads, embedded filters) or PostgREST's PGRST100 parse error.
+Covered: ``select`` (columns, ``*``, ``alias:col``, ``col::cast``, JSON paths ``a->b->>c``, resource
+embedding ``alias:rel!hint!inner(...)`` nested to any depth, the legacy ``rel(count)``), filters
+(``eq neq gt gte lt lte like ilike is in cs cd ov``, ``not.``), on the top level or an
+embedded resource (``rel.col=eq.x``), logic trees (``or=(...)``, ``and=(...)``, ``not.or``, nested,
+``rel.or=...``), ``order``, ``limit``/``offset`` (also ``rel.order``/``rel.limit``/``rel.offset``),
+``columns``, ``on_conflict`` and the ``Prefer`` header. Anything else raises `errors.unsupported`
+(spreads, aggregate functions, ordering by an embedded resource, the operators in
+`DROPPED_OPERATORS`, ``(any)``/``(all)``, ``Prefer: count=planned|estimated``) or PostgREST's
+PGRST100 parse error.
 
 Nothing here touches SQL: identifiers are checked against the catalog and quoted in `sqlbuild`.
 """
@@ -17,17 +20,19 @@ from dataclasses import dataclass, field
 
 from devstack.gateway.errors import ApiError, parse_error, unsupported
 
-SIMPLE_OPERATORS = {"neq": "<>", "cs": "@>", "cd": "<@", "ov": "&&", "sl": "<<", "sr": ">>",
-                    "nxr": "&<", "nxl": "&>", "adj": "-|-"}
+SIMPLE_OPERATORS = {"neq": "<>", "cs": "@>", "cd": "<@", "ov": "&&"}
 QUANT_OPERATORS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "like": "like",
-                   "ilike": "ilike", "match": "~", "imatch": "~*"}
-FTS_OPERATORS = {"fts": "to_tsquery", "plfts": "plainto_tsquery", "phfts": "phraseto_tsquery",
-                 "wfts": "websearch_to_tsquery"}
-ALL_OPERATORS = (set(SIMPLE_OPERATORS) | set(QUANT_OPERATORS) | set(FTS_OPERATORS)
-                 | {"is", "isdistinct", "in"})
+                   "ilike": "ilike"}
+ALL_OPERATORS = set(SIMPLE_OPERATORS) | set(QUANT_OPERATORS) | {"is", "in"}
+#: PostgREST operators the stand-in dropped because no client of this project uses them (range
+#: operators: no range column; full-text search: no tsvector column; regex and IS DISTINCT FROM:
+#: unused). They answer 400 PGRSTX01 naming the operator, never a wrong result.
+DROPPED_OPERATORS = frozenset({"sl", "sr", "nxr", "nxl", "adj", "match", "imatch", "isdistinct",
+                               "fts", "plfts", "phfts", "wfts"})
+#: What makes a GET /rpc parameter a filter rather than an argument.
+KNOWN_OPERATORS = frozenset(ALL_OPERATORS | DROPPED_OPERATORS)
 IS_VALUES = {"null": "NULL", "not_null": "NOT NULL", "true": "TRUE", "false": "FALSE",
              "unknown": "UNKNOWN"}
-RESERVED_PARAMS = frozenset({"select", "columns", "order", "limit", "offset", "on_conflict"})
 LOGIC_KEYS = frozenset({"or", "and", "not.or", "not.and"})
 _CAST_RE = re.compile(r"^[A-Za-z0-9_]+$")
 _INT_RE = re.compile(r"^-?[0-9]+$")
@@ -56,14 +61,29 @@ class SelectItem:
 
 
 @dataclass(frozen=True)
+class Embed:
+    """``alias:rel!hint!inner(select...)``: an embedded resource of ``select=``."""
+
+    name: str
+    alias: str | None
+    hint: str | None
+    join: str | None  # "inner" | "left" | None (left)
+    select: tuple["SelectItem | Embed", ...]
+
+    @property
+    def key(self) -> str:
+        """The output key (and what ``key.col=...`` parameters name)."""
+        return self.alias or self.name
+
+
+@dataclass(frozen=True)
 class Filter:
-    """``field=[not.]op[(modifier)].value``."""
+    """``field=[not.]op.value``."""
 
     field: Field
     negated: bool
     op: str
     value: str | list[str]
-    modifier: str | None = None  # "any"/"all" quantifier or the fts language
 
 
 @dataclass(frozen=True)
@@ -89,7 +109,7 @@ class Preferences:
     """The ``Prefer`` header, as PostgREST reads it."""
 
     representation: str | None = None  # representation | minimal | headers-only
-    count: str | None = None  # exact | planned | estimated
+    count: str | None = None  # exact (planned/estimated: refused, nothing here uses them)
     resolution: str | None = None  # merge-duplicates | ignore-duplicates
     missing: str | None = None  # default | null
     handling: str = "lenient"
@@ -173,9 +193,9 @@ def parse_field(text: str, pos: int = 0, stops: str = ",:()") -> tuple[Field, in
 
 
 # -- select ---------------------------------------------------------------------------------------
-def parse_select(text: str) -> list[SelectItem]:
-    """``select=`` → items. Embedding, spreads and aggregates are unsupported here."""
-    items: list[SelectItem] = []
+def parse_select(text: str, *, nested: bool = False) -> list[SelectItem | Embed]:
+    """``select=`` → items: columns and embedded resources. Spreads and aggregates are unsupported."""
+    items: list[SelectItem | Embed] = []
     for raw in split_top_level(text):
         item = raw.strip()
         if item == "":
@@ -185,10 +205,12 @@ def parse_select(text: str) -> list[SelectItem]:
             continue
         if item.startswith("..."):
             raise unsupported(f"Spread embedding ('{item}')")
-        if re.search(r"\.\w+\(\)", item) or re.match(r"^(\w+:)?count\(\)", item):
-            raise unsupported(f"Aggregate functions in select ('{item}')")
-        if _has_unquoted(item, "(") or _has_unquoted(item, "!"):
-            raise unsupported(f"Resource embedding in select ('{item}')")
+        if _has_unquoted(item, "("):
+            items.append(_parse_embed(item, text))
+            continue
+        if _has_unquoted(item, "!"):
+            raise parse_error(f'"failed to parse select parameter ({text})"',
+                              f"an embed hint needs a parenthesised select list: '{item}'")
         alias = None
         pos = 0
         first, after = _read_name(item, 0, ",:().")
@@ -207,7 +229,49 @@ def parse_select(text: str) -> list[SelectItem]:
                 raise unsupported(f"Aggregate functions in select ('{item}')")
             raise parse_error(f'"failed to parse select parameter ({text})"', f"unexpected '{rest}'")
         items.append(SelectItem(fld, alias, cast))
+    if nested:
+        return items
     return items or [SelectItem(None)]
+
+
+def _parse_embed(item: str, whole: str) -> Embed:
+    """``alias:rel!hint!inner(inner select)``; ``count()`` and ``col.agg()`` are aggregates."""
+    if re.match(r"^(\w+:)?count\(\)", item) or re.search(r"\.\w+\(\)", item):
+        raise unsupported(f"Aggregate functions in select ('{item}')")
+    quoted = False
+    open_at = -1
+    for i, ch in enumerate(item):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "(" and not quoted:
+            open_at = i
+            break
+    if not item.endswith(")"):
+        raise parse_error(f'"failed to parse select parameter ({whole})"', f"unexpected text after ')' in '{item}'")
+    head, inner = item[:open_at], item[open_at + 1:-1]
+    alias = None
+    first, pos = _read_name(head, 0, ":!")
+    if head.startswith(":", pos) and not head.startswith("::", pos):
+        alias = first
+        first, pos = _read_name(head, pos + 1, ":!")
+    name = first
+    hint = join = None
+    rest = head[pos:]
+    if rest and not rest.startswith("!"):
+        raise parse_error(f'"failed to parse select parameter ({whole})"', f"unexpected '{rest}'")
+    embed_params = rest.split("!")[1:] if rest else []
+    if len(embed_params) > 2 or "" in embed_params:
+        raise parse_error(f'"failed to parse select parameter ({whole})"', f"unexpected '{rest}'")
+    for param in embed_params:
+        if param in ("inner", "left") and join is None:
+            join = param
+        elif param not in ("inner", "left") and hint is None:
+            hint = _unquote(param)
+        else:
+            raise parse_error(f'"failed to parse select parameter ({whole})"', f"unexpected '!{param}'")
+    if name == "" or name == "count":
+        raise parse_error(f'"failed to parse select parameter ({whole})"', f"expected a relation name in '{item}'")
+    return Embed(name, alias, hint, join, tuple(parse_select(inner, nested=True)))
 
 
 def _has_unquoted(text: str, ch: str) -> bool:
@@ -221,14 +285,22 @@ def _has_unquoted(text: str, ch: str) -> bool:
 
 
 # -- filters --------------------------------------------------------------------------------------
-def parse_filter_key(key: str) -> Field:
-    """The column (with JSON path) a filter's query-string key names."""
-    fld, pos = parse_field(key, 0, ",:()")
-    if pos != len(key):
-        if key[pos:pos + 1] == ".":
-            raise unsupported(f"Filters on embedded resources ('{key}')")
-        raise parse_error(f'"failed to parse filter ({key})"', f"unexpected '{key[pos:]}'")
-    return fld
+def split_path(key: str) -> list[str]:
+    """``rel.nested.col`` → ``["rel", "nested", "col"]`` (dots inside quotes do not split)."""
+    return [part for part in split_top_level(key, ".")]
+
+
+def parse_filter_key(key: str) -> tuple[tuple[str, ...], Field]:
+    """The embed path and the column (with JSON path) a filter's query-string key names."""
+    parts = split_path(key)
+    path = tuple(_unquote(p) for p in parts[:-1])
+    last = parts[-1]
+    if any(p == "" for p in path) or last == "":
+        raise parse_error(f'"failed to parse tree path ({key})"')
+    fld, pos = parse_field(last, 0, ",:()")
+    if pos != len(last):
+        raise parse_error(f'"failed to parse filter ({key})"', f"unexpected '{last[pos:]}'")
+    return path, fld
 
 
 def parse_operation(fld: Field, expr: str) -> Filter:
@@ -242,15 +314,14 @@ def parse_operation(fld: Field, expr: str) -> Filter:
     m = re.match(r"^([a-z]+)\(([^)]*)\)$", op)
     if m:
         op, modifier = m.group(1), m.group(2)
+    if dot and op in DROPPED_OPERATORS:
+        raise unsupported(f"The '{op}' filter operator")
     if not dot or op not in ALL_OPERATORS:
         raise parse_error(f'"failed to parse filter ({expr})"', f"unknown operator in '{expr}'")
     if modifier is not None:
-        if op in FTS_OPERATORS:
-            pass
-        elif op in QUANT_OPERATORS and modifier in ("any", "all"):
-            pass
-        else:
-            raise parse_error(f'"failed to parse filter ({expr})"', f"invalid modifier '({modifier})'")
+        if op in QUANT_OPERATORS and modifier in ("any", "all"):
+            raise unsupported(f"The ({modifier}) quantifier on filters")
+        raise parse_error(f'"failed to parse filter ({expr})"', f"invalid modifier '({modifier})'")
     if op == "is":
         if value.lower() not in IS_VALUES:
             raise parse_error(f'"failed to parse filter ({expr})"',
@@ -258,7 +329,7 @@ def parse_operation(fld: Field, expr: str) -> Filter:
         return Filter(fld, negated, op, value.lower())
     if op == "in":
         return Filter(fld, negated, op, parse_list(value, expr))
-    return Filter(fld, negated, op, value, modifier)
+    return Filter(fld, negated, op, value)
 
 
 def parse_list(value: str, expr: str) -> list[str]:
@@ -296,7 +367,7 @@ def _parse_logic_children(value: str, whole: str) -> tuple[Logic | Filter, ...]:
         expr = part[pos + 1:]
         flt = parse_operation(fld, expr)
         if isinstance(flt.value, str):
-            flt = Filter(flt.field, flt.negated, flt.op, _unquote(flt.value), flt.modifier)
+            flt = Filter(flt.field, flt.negated, flt.op, _unquote(flt.value))
         children.append(flt)
     if not children:
         raise parse_error(f'"failed to parse logic tree ({whole})"', "empty logic tree")
@@ -375,8 +446,10 @@ def parse_prefer(values: list[str]) -> Preferences:
             key, val = key.strip(), val.strip()
             if key == "return" and val in ("representation", "minimal", "headers-only"):
                 prefs.representation = val
-            elif key == "count" and val in ("exact", "planned", "estimated"):
+            elif key == "count" and val == "exact":
                 prefs.count = val
+            elif key == "count" and val in ("planned", "estimated"):
+                raise unsupported(f"Prefer: count={val}")
             elif key == "resolution" and val in ("merge-duplicates", "ignore-duplicates"):
                 prefs.resolution = val
             elif key == "missing" and val in ("default", "null"):

@@ -166,17 +166,6 @@ def run_main(conn: psycopg.Connection, sql: str, params: sb.Params) -> tuple[Any
     return row
 
 
-def planned_count(conn: psycopg.Connection, count_sql: str, params: sb.Params) -> int | None:
-    """``Prefer: count=planned``: the planner's row estimate for the count query."""
-    row = conn.execute(f"EXPLAIN (FORMAT JSON) {count_sql}", params.values).fetchone()
-    try:
-        plan = row[0]
-        plan = json.loads(plan) if isinstance(plan, str) else plan
-        return int(plan[0]["Plan"]["Plan Rows"])
-    except (TypeError, KeyError, IndexError, ValueError):
-        return None
-
-
 # -- reads -----------------------------------------------------------------------------------------
 def handle_read(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
     """GET/HEAD on a table or view."""
@@ -186,21 +175,22 @@ def handle_read(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
     spec, _ = sb.parse_query(req.query)
     snap, table = find_table(ctx, name)
     table = check_columns(ctx, table, _named_columns(spec))
-    rel = sb.Relation(f"{sb.ident(SCHEMA)}.{sb.ident(table.name)}", table.name, frozenset(table.columns))
     limit, offset = effective_range(req, spec, ctx.max_rows)
-
-    params = sb.Params()
-    select = sb.select_sql(rel, spec.select, params)
-    where = sb.where_sql(rel, spec.conditions, params)
-    order = sb.order_sql(rel, spec.order, params)
-    rng = sb.range_sql(limit, offset, params)
-    source = f"SELECT {select} FROM {rel.qualifier}{where}{order}{rng}"
-    count_query = f"SELECT 1 FROM {rel.qualifier}{where}"
-    count_params = sb.Params()
-    planned_query = f"SELECT 1 FROM {rel.qualifier}{sb.where_sql(rel, spec.conditions, count_params)}"
+    exact = prefs.count == "exact"
+    try:
+        params, source, count_query = _read_statements(
+            snap, table, spec, limit, offset, ctx.max_rows, exact)
+    except ApiError as err:
+        if not spec.has_embeds or err.code not in ("PGRST200", "42703"):
+            raise
+        # An embedded table, column or foreign key may be new: reload the schema cache once.
+        ctx.catalog.reload()
+        snap = ctx.catalog.snapshot
+        table = snap.tables.get(table.name, table)
+        params, source, count_query = _read_statements(
+            snap, table, spec, limit, offset, ctx.max_rows, exact)
     headers_only = req.method == "HEAD"
     body = "''" if headers_only else sb.body_sql(media)
-    exact = prefs.count in ("exact", "estimated")
     count_cte = f", pgrst_source_count AS ({count_query})" if exact else ""
     total_expr = "(SELECT pg_catalog.count(*) FROM pgrst_source_count)" if exact else "null::bigint"
     sql = (f"WITH pgrst_source AS ({source}){count_cte} "
@@ -209,8 +199,6 @@ def handle_read(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
 
     with ctx.db.transaction(req, read_only=True, role_settings=snap.role_settings.get(req.role, ())) as conn:
         total, page_total, body_text, guc_headers, guc_status = run_main(conn, sql, params)
-        if prefs.count == "planned":
-            total = planned_count(conn, planned_query, count_params)
         if media.singular and page_total != 1:
             raise singular_error(page_total)
 
@@ -228,8 +216,22 @@ def handle_read(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
     return ApiResponse(status, headers, b"" if headers_only else body_text.encode())
 
 
+def _read_statements(snap: Snapshot, table: Table, spec: sb.ReadSpec, limit: int | None, offset: int,
+                     max_rows: int | None, exact: bool) -> tuple[sb.Params, str, str]:
+    """(params, source, exact count query) of a read.
+
+    The exact count query shares the main statement's parameters (it is a CTE of it), so it is
+    only built when asked for: an unreferenced parameter would have no type.
+    """
+    params = sb.Params()
+    root = sb.plan_read(snap, table, spec, limit, offset, max_rows, SCHEMA)
+    source = sb.read_sql(root, params)
+    count_query = sb.count_sql(root, params) if exact else ""
+    return params, source, count_query
+
+
 def _named_columns(spec: sb.ReadSpec) -> list[str]:
-    names = [i.field.name for i in spec.select if i.field is not None]
+    names = [i.field.name for i in spec.select if isinstance(i, sb.SelectItem) and i.field is not None]
     names += [t.field.name for t in spec.order]
     stack: list[Any] = list(spec.conditions)
     while stack:
@@ -255,6 +257,8 @@ def handle_write(ctx: Context, req: ApiRequest, name: str) -> ApiResponse:
     media = negotiate(req.header("accept"))
     prefs = parse_prefer(_prefer_values(req))
     spec, _ = sb.parse_query(req.query)
+    if spec.has_embeds or spec.embedded:
+        raise unsupported(f"Resource embedding on {req.method}")
     if req.method in ("PATCH", "DELETE") and (spec.limit is not None or spec.offset or spec.order):
         raise unsupported(f"limit/offset/order on {req.method}")
     snap, table = find_table(ctx, name)

@@ -10,16 +10,18 @@ column-default expressions read from the catalog itself (``Prefer: missing=defau
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from devstack.gateway.catalog import EXPOSED_SCHEMA, Relationship, Snapshot, Table, find_relationship
 from devstack.gateway.errors import ApiError, unsupported
 from devstack.gateway.grammar import (
-    ALL_OPERATORS,
-    FTS_OPERATORS,
     IS_VALUES,
+    KNOWN_OPERATORS,
+    LOGIC_KEYS,
     QUANT_OPERATORS,
-    RESERVED_PARAMS,
     SIMPLE_OPERATORS,
+    Embed,
     Field,
     Filter,
     Logic,
@@ -32,6 +34,7 @@ from devstack.gateway.grammar import (
     parse_operation,
     parse_order,
     parse_select,
+    split_path,
 )
 from devstack.gateway.request import MediaType
 
@@ -75,10 +78,24 @@ def column_error(label: str, column: str) -> ApiError:
 
 
 @dataclass
-class ReadSpec:
-    """The read part of a request: select, filters, order, range; plus columns/on_conflict."""
+class EmbedParams:
+    """Filters, logic trees, order and range of one embedded resource (``rel.col=...``)."""
 
-    select: list[SelectItem] = field(default_factory=lambda: [SelectItem(None)])
+    conditions: list[Filter | Logic] = field(default_factory=list)
+    order: list[OrderTerm] = field(default_factory=list)
+    limit: int | None = None
+    offset: int = 0
+
+
+@dataclass
+class ReadSpec:
+    """The read part of a request: select, filters, order, range; plus columns/on_conflict.
+
+    ``embedded`` holds the parameters of embedded resources by their path of output keys
+    (alias, else relation name), e.g. ``("prompt_versions",)``.
+    """
+
+    select: list[SelectItem | Embed] = field(default_factory=lambda: [SelectItem(None)])
     select_given: bool = False
     conditions: list[Filter | Logic] = field(default_factory=list)
     order: list[OrderTerm] = field(default_factory=list)
@@ -86,6 +103,15 @@ class ReadSpec:
     offset: int = 0
     columns: list[str] | None = None
     on_conflict: list[str] | None = None
+    embedded: dict[tuple[str, ...], EmbedParams] = field(default_factory=dict)
+
+    @property
+    def has_embeds(self) -> bool:
+        return any(isinstance(i, Embed) for i in self.select)
+
+
+#: Parameter names that, after ``rel.``, address an embedded resource instead of a column.
+EMBEDDABLE_PARAMS = ("order", "limit", "offset", "or", "and")
 
 
 def parse_query(query: list[tuple[str, str]], *, rpc_args: bool = False) -> tuple[ReadSpec, list[tuple[str, str]]]:
@@ -96,35 +122,65 @@ def parse_query(query: list[tuple[str, str]], *, rpc_args: bool = False) -> tupl
     """
     spec = ReadSpec()
     args: list[tuple[str, str]] = []
+    embedded: list[tuple[tuple[str, ...], str, str, str]] = []  # resolved once select is known
     for key, value in query:
         if key == "select":
             spec.select = parse_select(value)
             spec.select_given = True
-        elif key == "order":
-            spec.order = parse_order(value)
-        elif key == "limit":
-            spec.limit = parse_nonneg_int("limit", value)
-        elif key == "offset":
-            spec.offset = parse_nonneg_int("offset", value)
         elif key == "columns":
             spec.columns = parse_columns(value)
         elif key == "on_conflict":
             spec.on_conflict = parse_columns(value)
-        elif key in ("or", "and", "not.or", "not.and"):
-            spec.conditions.append(parse_logic(key, value))
-        elif key.endswith((".or", ".and", ".order", ".limit", ".offset", ".select")) and key not in RESERVED_PARAMS:
-            raise unsupported(f"Parameters on embedded resources ('{key}')")
+        elif key in ("order", "limit", "offset") or key in LOGIC_KEYS:
+            _apply_param(spec, key, key, value)
+        elif "." in key and split_path(key)[-1] in EMBEDDABLE_PARAMS:
+            parts = split_path(key)
+            path, last = tuple(parts[:-1]), parts[-1]
+            if last in ("or", "and") and path and path[-1] == "not":
+                path, last = path[:-1], f"not.{last}"
+            embedded.append((path, last, key, value))
         elif rpc_args and not _looks_like_filter(value):
             args.append((key, value))
-        else:
-            spec.conditions.append(parse_operation(parse_filter_key(key), value))
+        elif parse_filter_key(key)[0]:  # rel.col=op.value
+            embedded.append((parse_filter_key(key)[0], "filter", key, value))
+        else:  # col=op.value
+            _apply_param(spec, "filter", key, value)
+    for path, what, key, value in embedded:
+        target = spec.embedded.setdefault(_embed_path(spec.select, path), EmbedParams())
+        _apply_param(target, what, key, value)
     return spec, args
+
+
+def _apply_param(target: ReadSpec | EmbedParams, what: str, key: str, value: str) -> None:
+    """One order/limit/offset/filter/logic parameter, on the top level or an embedded resource."""
+    if what == "order":
+        target.order = parse_order(value)
+    elif what in ("limit", "offset"):
+        setattr(target, what, parse_nonneg_int(what, value))
+    elif what == "filter":
+        target.conditions.append(parse_operation(parse_filter_key(key)[1], value))
+    else:
+        target.conditions.append(parse_logic(what, value))
+
+
+def _embed_path(select: list[SelectItem | Embed] | tuple, path: tuple[str, ...]) -> tuple[str, ...]:
+    """The path of output keys for ``path`` (each element a relation name or alias), or PGRST108."""
+    keys: list[str] = []
+    items = select
+    for element in path:
+        found = next((i for i in items if isinstance(i, Embed) and element in (i.name, i.alias)), None)
+        if found is None:
+            raise ApiError(400, "PGRST108", f"'{element}' is not an embedded resource in this request",
+                           hint=f"Verify that '{element}' is included in the 'select' query parameter.")
+        keys.append(found.key)
+        items = found.select
+    return tuple(keys)
 
 
 def _looks_like_filter(value: str) -> bool:
     rest = value[4:] if value.startswith("not.") else value
     op = rest.partition(".")[0].split("(", 1)[0]
-    return "." in rest and op in ALL_OPERATORS
+    return "." in rest and op in KNOWN_OPERATORS
 
 
 # -- fragments ------------------------------------------------------------------------------------
@@ -141,12 +197,20 @@ def field_sql(rel: Relation, fld: Field, params: Params) -> str:
     return sql
 
 
-def select_sql(rel: Relation, items: list[SelectItem], params: Params) -> str:
-    """The select list of a read."""
+def select_sql(rel: Relation, items: list[SelectItem] | list[SelectItem | Embed], params: Params) -> str:
+    """The select list of a read (columns only: embeds are built by `read_sql`)."""
     parts = []
     for item in items:
+        if isinstance(item, Embed):
+            raise unsupported(f"Resource embedding on writes and RPC results ('{item.key}')")
         if item.field is None:
             parts.append(f"{rel.qualifier}.*")
+            continue
+        if (item.field.name == "count" and not item.field.path and item.cast is None
+                and "count" not in rel.columns):
+            # PostgREST's legacy ``select=count`` / ``rel(count)``: PostgreSQL reads ``t.count``
+            # as ``count(t)``, an aggregate over the rows (also under db-aggregates-enabled=false).
+            parts.append(f"pg_catalog.count(*) AS {ident(item.alias or 'count')}")
             continue
         sql = field_sql(rel, item.field, params)
         if item.cast:
@@ -169,37 +233,35 @@ def returned_columns(rel_columns: list[str], items: list[SelectItem]) -> list[st
     return names
 
 
-def condition_sql(rel: Relation, cond: Filter | Logic, params: Params) -> str:
+#: Turns ``rel=is.null`` / ``rel=not.is.null`` on an embedded resource into SQL (or None).
+EmbedTest = Callable[[Filter], "str | None"]
+
+
+def condition_sql(rel: Relation, cond: Filter | Logic, params: Params, embed_test: EmbedTest | None = None) -> str:
     """One filter or logic tree as a boolean SQL expression."""
     if isinstance(cond, Logic):
         joiner = " AND " if cond.op == "and" else " OR "
-        inner = joiner.join(condition_sql(rel, child, params) for child in cond.children)
+        inner = joiner.join(condition_sql(rel, child, params, embed_test) for child in cond.children)
         return f"{'NOT ' if cond.negated else ''}({inner})"
+    if embed_test is not None:
+        tested = embed_test(cond)
+        if tested is not None:
+            return tested
     target = field_sql(rel, cond.field, params)
-    op, value, mod = cond.op, cond.value, cond.modifier
+    op, value = cond.op, cond.value
     if op == "is":
         sql = f"{target} IS {IS_VALUES[str(value)]}"
-    elif op == "isdistinct":
-        sql = f"{target} IS DISTINCT FROM {params.add(value)}"
     elif op == "in":
         assert isinstance(value, list)
         sql = (f"{target} = ANY('{{}}')" if not value
                else f"{target} = ANY({params.add(array_literal(value))})")
-    elif op in FTS_OPERATORS:
-        lang = f"{params.add(mod)}, " if mod else ""
-        sql = f"{target} @@ {FTS_OPERATORS[op]}({lang}{params.add(value)})"
     elif op in SIMPLE_OPERATORS:
         sql = f"{target} {SIMPLE_OPERATORS[op]} {params.add(value)}"
     else:
         text = str(value)
         if op in ("like", "ilike"):
             text = text.replace("*", "%")
-        placeholder = params.add(text)
-        if mod == "any":
-            placeholder = f"ANY({placeholder})"
-        elif mod == "all":
-            placeholder = f"ALL({placeholder})"
-        sql = f"{target} {QUANT_OPERATORS[op]} {placeholder}"
+        sql = f"{target} {QUANT_OPERATORS[op]} {params.add(text)}"
     return f"NOT {sql}" if cond.negated else sql
 
 
@@ -208,6 +270,136 @@ def where_sql(rel: Relation, conditions: list[Filter | Logic], params: Params) -
     if not conditions:
         return ""
     return " WHERE " + " AND ".join(condition_sql(rel, c, params) for c in conditions)
+
+
+# -- reads with embedded resources ------------------------------------------------------------------
+@dataclass
+class ReadNode:
+    """One level of a read: the root table or an embedded resource (PostgREST's ``ReadPlan``)."""
+
+    table: Table
+    rel: Relation  # columns are checked against it; qualifier is the FROM alias
+    from_sql: str
+    join_conditions: list[str]
+    items: list[SelectItem]
+    params: EmbedParams
+    children: list["ReadNode"] = field(default_factory=list)
+    embed: Embed | None = None
+    relationship: Relationship | None = None
+    agg_alias: str = ""
+
+    @property
+    def inner(self) -> bool:
+        return self.embed is not None and self.embed.join == "inner"
+
+    @property
+    def outputs(self) -> bool:
+        """False for ``rel()`` / ``rel!inner()`` (used to filter only): PostgREST omits the key."""
+        return bool(self.items) or any(c.outputs for c in self.children)
+
+
+def plan_read(snap: Snapshot, table: Table, spec: ReadSpec, limit: int | None, offset: int,
+              max_rows: int | None, schema: str = EXPOSED_SCHEMA) -> ReadNode:
+    """The tree of a read: relationships resolved (PGRST200/201), parameters attached per level.
+
+    ``max_rows`` caps every level, as PostgREST's ``db-max-rows`` does.
+    """
+    qualifier = f"{ident(schema)}.{ident(table.name)}"
+    root = ReadNode(table, Relation(qualifier, table.name, frozenset(table.columns)), qualifier, [],
+                    [i for i in spec.select if isinstance(i, SelectItem)],
+                    EmbedParams(spec.conditions, spec.order, limit, offset))
+    counter = iter(range(1, 1 << 30))
+    _plan_children(snap, root, [i for i in spec.select if isinstance(i, Embed)], (), spec, max_rows,
+                   schema, counter)
+    return root
+
+
+def _plan_children(snap: Snapshot, parent: ReadNode, embeds: list[Embed], path: tuple[str, ...],
+                   spec: ReadSpec, max_rows: int | None, schema: str, counter) -> None:
+    for embed in embeds:
+        rel = find_relationship(snap, parent.table.name, embed.name, embed.hint, schema)
+        target = snap.tables[rel.foreign_table]
+        n = next(counter)
+        alias = ident(f"{target.name}_{n}")
+        from_sql = f"{ident(schema)}.{ident(target.name)} AS {alias}"
+        parent_q = parent.rel.qualifier
+        if rel.junction is not None:
+            j = rel.junction
+            j_alias = ident(f"{j.table}_{n}")
+            from_sql += f", {ident(schema)}.{ident(j.table)} AS {j_alias}"
+            conditions = ([f"{alias}.{ident(t)} = {j_alias}.{ident(c)}" for t, c in j.target_columns]
+                          + [f"{j_alias}.{ident(c)} = {parent_q}.{ident(t)}" for t, c in j.source_columns])
+        else:
+            conditions = [f"{alias}.{ident(f)} = {parent_q}.{ident(c)}" for c, f in rel.columns]
+        key_path = path + (embed.key,)
+        given = spec.embedded.get(key_path, EmbedParams())
+        limit = given.limit
+        if max_rows is not None:
+            limit = max_rows if limit is None else min(limit, max_rows)
+        items = [i for i in embed.select if isinstance(i, SelectItem)]
+        node = ReadNode(target, Relation(alias, target.name, frozenset(target.columns)), from_sql,
+                        conditions, items, EmbedParams(given.conditions, given.order, limit, given.offset),
+                        embed=embed, relationship=rel, agg_alias=f"{parent.table.name}_{embed.key}_{n}")
+        parent.children.append(node)
+        _plan_children(snap, node, [i for i in embed.select if isinstance(i, Embed)], key_path, spec,
+                       max_rows, schema, counter)
+
+
+def _embed_test(node: ReadNode, count: bool, params: Params) -> EmbedTest:
+    """``rel=is.null`` / ``rel=not.is.null`` where ``rel`` is an embedded resource of ``node``."""
+    def test(cond: Filter) -> str | None:
+        if cond.op != "is" or cond.value != "null" or cond.field.path:
+            return None
+        child = next((c for c in node.children if cond.field.name in (c.embed.name, c.embed.alias)), None)
+        if child is None:
+            return None
+        if count:
+            return f"{'' if cond.negated else 'NOT '}EXISTS ({count_sql(child, params)})"
+        agg = ident(child.agg_alias)
+        value = agg if child.relationship.to_one else f"{agg}.{agg}"
+        return f"{value} IS {'' if cond.negated else 'NOT '}DISTINCT FROM NULL"
+    return test
+
+
+def read_sql(node: ReadNode, params: Params) -> str:
+    """PostgREST's ``readPlanToQuery``: each embed a LATERAL subquery (json_agg for arrays,
+    row_to_json for objects) correlated to its parent, run under the caller's role and RLS.
+    """
+    parts = [select_sql(node.rel, node.items, params)] if node.items else []
+    joins = []
+    for child in node.children:
+        agg = ident(child.agg_alias)
+        sub = read_sql(child, params)
+        join = "INNER" if child.inner else "LEFT"
+        if child.relationship.to_one:
+            joins.append(f" {join} JOIN LATERAL ({sub}) AS {agg} ON TRUE")
+            if child.outputs:
+                parts.append(f"row_to_json({agg}.*)::jsonb AS {ident(child.embed.key)}")
+        else:
+            on = f"{agg}.{agg} IS NOT NULL" if child.inner else "TRUE"
+            joins.append(f" {join} JOIN LATERAL (SELECT json_agg({agg})::jsonb AS {agg} FROM ({sub}) AS {agg}) "
+                         f"AS {agg} ON {on}")
+            if child.outputs:
+                parts.append(f"COALESCE({agg}.{agg}, '[]') AS {ident(child.embed.key)}")
+    if not node.items and not node.children:
+        parts = [f"{node.rel.qualifier}.*"]
+    test = _embed_test(node, False, params)
+    conditions = node.join_conditions + [condition_sql(node.rel, c, params, test) for c in node.params.conditions]
+    where = " WHERE " + " AND ".join(conditions) if conditions else ""
+    return (f"SELECT {', '.join(parts)} FROM {node.from_sql}{''.join(joins)}{where}"
+            f"{order_sql(node.rel, node.params.order, params)}"
+            f"{range_sql(node.params.limit, node.params.offset, params)}")
+
+
+def count_sql(node: ReadNode, params: Params) -> str:
+    """PostgREST's ``readPlanToCountQuery``: the rows of ``node`` (no range), with ``EXISTS`` for
+    every ``!inner`` embed and for ``rel=[not.]is.null`` filters.
+    """
+    test = _embed_test(node, True, params)
+    conditions = node.join_conditions + [condition_sql(node.rel, c, params, test) for c in node.params.conditions]
+    conditions += [f"EXISTS ({count_sql(c, params)})" for c in node.children if c.inner]
+    where = " WHERE " + " AND ".join(conditions) if conditions else ""
+    return f"SELECT 1 FROM {node.from_sql}{where}"
 
 
 def order_sql(rel: Relation, terms: list[OrderTerm], params: Params) -> str:

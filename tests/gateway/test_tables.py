@@ -266,10 +266,18 @@ def test_unknown_table_is_pgrst205_and_unknown_column_42703(scratch, rest, learn
 @pytest.mark.parametrize(
     "query, what",
     [
-        ("select=id,gw_notes(*)", "Resource embedding"),
         ("select=...gw_notes(body)", "Spread"),
         ("select=id.count()", "Aggregate"),
-        ("gw_notes.body=eq.x", "embedded resources"),
+        ("select=id,gw_notes(count())", "Aggregate"),
+        ("order=gw_notes(body)", "Ordering by embedded resources"),
+        # dropped because no client of the project uses them (issue 18)
+        ("name=fts(english).cat", "'fts' filter operator"),
+        ("name=wfts.cat", "'wfts' filter operator"),
+        ("name=match.^a", "'match' filter operator"),
+        ("name=isdistinct.a", "'isdistinct' filter operator"),
+        ("qty=sl.(1,2)", "'sl' filter operator"),
+        ("name=like(any).{a*,b*}", "(any) quantifier"),
+        ("or=(name.imatch.a,qty.eq.1)", "'imatch' filter operator"),
     ],
 )
 def test_grammar_outside_the_stand_in_is_400_naming_it(scratch, rest, learner, query, what):
@@ -278,6 +286,7 @@ def test_grammar_outside_the_stand_in_is_400_naming_it(scratch, rest, learner, q
     body = raw.json()
     assert body["code"] == "PGRSTX01"
     assert what in body["message"] and "local PostgREST stand-in" in body["message"]
+    assert body["hint"] == "See devstack/README.md for what the stand-in supports."
 
 
 def test_unparsable_filter_is_pgrst100(scratch, rest, learner):
