@@ -7,11 +7,12 @@ Gateway behaviour copied from the Supabase CLI's Kong configuration:
   transformer: without an ``Authorization`` header, ``Authorization: Bearer <apikey>`` is added, so
   the key's own ``role`` claim selects the role.
 - ``/functions/v1/<name>``: no key check; the function sees the request unchanged.
+- ``/auth/v1`` and ``/_devstack/mailbox``: the Auth stand-in (devstack/auth), which does its own
+  key-auth (Kong's open routes ``/verify``, ``/callback``, ``/authorize`` need no key).
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import time
@@ -26,6 +27,7 @@ from devstack.gateway.catalog import Catalog
 from devstack.gateway.db import Database
 from devstack.gateway.errors import ApiError, unsupported
 from devstack.gateway.functions import Functions
+from devstack.gateway.kong import key_auth_refusal
 from devstack.gateway.request import ApiRequest, ApiResponse
 
 log = logging.getLogger("devstack.gateway")
@@ -50,13 +52,15 @@ class Gateway:
     """The whole local API: gateway checks, PostgREST stand-in and functions."""
 
     def __init__(self, db: Database, *, anon_key: str, service_role_key: str, verifier: JwtVerifier,
-                 functions: Functions | None = None, max_rows: int | None = 1000) -> None:
+                 functions: Functions | None = None, max_rows: int | None = 1000,
+                 auth: Any = None) -> None:
         self.db = db
         self.catalog = Catalog(db.connection)
         self.ctx = rest.Context(db, self.catalog, max_rows)
         self.api_keys = (anon_key, service_role_key)
         self.verifier = verifier
         self.functions = functions
+        self.auth = auth  # devstack.auth.app.AuthApp: /auth/v1 and the local mailbox
 
     # -- WSGI entry point ----------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -91,6 +95,8 @@ class Gateway:
                 return _send(start_response, 404, [("Content-Type", "application/json")],
                              json.dumps({"error": {"code": "not_found", "message": "functions are not served"}}).encode())
             return self.functions(environ, start_response, name, "/" + rest_path if rest_path else "/")
+        if self.auth is not None and self.auth.serves(path):
+            return self.auth(environ, start_response)
         if path == "/_devstack/health":
             return self._health(start_response)
         if path.startswith(("/auth/v1", "/storage/v1", "/realtime/v1", "/graphql/v1")):
@@ -104,13 +110,9 @@ class Gateway:
               sub_path: str) -> Iterable[bytes]:
         headers = _headers(environ)
         apikey = headers.get("apikey")
-        if apikey is None:
-            return _send(start_response, 401, [("Content-Type", "application/json")],
-                         b'{"message":"No API key found in request"}')
-        if not any(hmac.compare_digest(apikey.encode(), key.encode()) for key in self.api_keys):
-            body = json.dumps({"message": "Invalid API key",
-                               "hint": "Double check your Supabase `anon` or `service_role` API key."})
-            return _send(start_response, 401, [("Content-Type", "application/json")], body.encode())
+        refusal = key_auth_refusal(apikey, self.api_keys)
+        if refusal is not None:
+            return _send(start_response, 401, [("Content-Type", "application/json")], refusal)
         if "authorization" not in headers:
             headers["authorization"] = f"Bearer {apikey}"
         try:
