@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import re
 import secrets
 import time
@@ -28,15 +29,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import bcrypt
 import jwt
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from devstack import tokens
+from devstack import settings, tokens
 from devstack.auth import store
 from devstack.auth.config import AuthConfig, parse_duration
+from devstack.auth.config import load as load_config
 from devstack.auth.errors import (API_VERSION_HEADER, AuthError, OAuthError, bad_request, forbidden,
                                   not_found, render, unprocessable)
 from devstack.auth.mailbox import PREFIX as MAILBOX_PREFIX
@@ -829,10 +832,6 @@ def _response(status: int, headers: list[tuple[str, str]], body: bytes) -> Respo
 def auth_db_url(gateway_db_url: str) -> str:
     """The URL the stand-in logs in with: ``AUTH_DB_URL``, else the gateway's database as
     ``supabase_auth_admin`` (GoTrue's role on Supabase; same local password as the bootstrap's)."""
-    import os
-
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
     if os.environ.get("AUTH_DB_URL"):
         return os.environ["AUTH_DB_URL"]
     params = conninfo_to_dict(gateway_db_url)
@@ -842,10 +841,7 @@ def auth_db_url(gateway_db_url: str) -> str:
 
 def build_auth_app(gateway_db_url: str, *, api_url: str) -> AuthApp:
     """The Auth stand-in for the local API at ``api_url``, configured from supabase/config.toml."""
-    from devstack import settings
-    from devstack.auth.config import load
-
-    app = AuthApp(auth_db_url(gateway_db_url), config=load(), jwt_secret=settings.jwt_secret(),
+    app = AuthApp(auth_db_url(gateway_db_url), config=load_config(), jwt_secret=settings.jwt_secret(),
                   api_keys=(settings.anon_key(), settings.service_role_key()), external_url=f"{api_url}/auth/v1")
     app.open()
     return app

@@ -114,3 +114,13 @@ def test_the_mailbox_page_lists_the_confirmation_link(api_url, anon_key):
     assert email in page.text and "/auth/v1/verify?token=" in page.text
     latest = httpx.get(f"{api_url}/_devstack/mailbox/api/v1/message/latest").json()
     assert latest["To"][0]["Address"] == email and latest["Subject"] == "Confirm Your Signup"
+
+
+def test_status_prints_the_mailbox_url_as_the_cli_prints_mailpit_s():
+    from devstack.__main__ import status_lines
+
+    class FakeCluster:
+        db_url = "postgresql://postgres:postgres@127.0.0.1:1/postgres"
+
+    values = dict(line.split("=", 1) for line in status_lines(FakeCluster(), 54321))
+    assert values["MAILPIT_URL"] == '"http://127.0.0.1:54321/_devstack/mailbox"'
