@@ -27,6 +27,7 @@ def status_lines(cluster: Cluster, api_port: int) -> list[str]:
         "API_URL": api_url,
         "REST_URL": f"{api_url}/rest/v1",
         "FUNCTIONS_URL": f"{api_url}/functions/v1",
+        "MAILPIT_URL": f"{api_url}/_devstack/mailbox",  # the Auth stand-in's local mailbox
         "DB_URL": cluster.db_url,
         "ANON_KEY": settings.anon_key(),
         "SERVICE_ROLE_KEY": settings.service_role_key(),

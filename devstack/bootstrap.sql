@@ -124,6 +124,88 @@ alter table auth.users enable row level security;
 -- Migrations may reference auth.users(id) in foreign keys, as on Supabase.
 grant references, select on auth.users to postgres;
 grant all on auth.users to postgres;
+-- GoTrue looks signup confirmations up by token hash (supabase/auth migrations: confirmation_token_idx).
+create unique index confirmation_token_idx on auth.users (confirmation_token)
+    where confirmation_token !~ '^[0-9 ]*$';
+
+/**
+ * Sessions and refresh tokens, as Supabase Auth keeps them (supabase/auth migrations: sessions,
+ * refresh_tokens with the parent chain, mfa_amr_claims for the `amr` claim). Only the columns the
+ * local Auth stand-in (devstack/auth) and `make token` use, with the real types.
+ */
+create type auth.aal_level as enum ('aal1', 'aal2', 'aal3');
+alter type auth.aal_level owner to supabase_auth_admin;
+
+create table auth.sessions (
+    id uuid primary key,
+    user_id uuid not null references auth.users (id) on delete cascade,
+    created_at timestamptz,
+    updated_at timestamptz,
+    aal auth.aal_level,
+    not_after timestamptz,
+    refreshed_at timestamp,
+    user_agent text,
+    ip inet
+);
+create index sessions_user_id_idx on auth.sessions (user_id);
+create index user_id_created_at_idx on auth.sessions (user_id, created_at);
+
+create table auth.refresh_tokens (
+    instance_id uuid,
+    id bigserial primary key,
+    token varchar(255) unique,
+    user_id varchar(255),
+    revoked boolean,
+    created_at timestamptz,
+    updated_at timestamptz,
+    parent varchar(255),
+    session_id uuid references auth.sessions (id) on delete cascade
+);
+create index refresh_tokens_parent_idx on auth.refresh_tokens (parent);
+create index refresh_tokens_session_id_revoked_idx on auth.refresh_tokens (session_id, revoked);
+
+create table auth.mfa_amr_claims (
+    id uuid primary key,
+    session_id uuid not null references auth.sessions (id) on delete cascade,
+    created_at timestamptz not null,
+    updated_at timestamptz not null,
+    authentication_method text not null,
+    constraint mfa_amr_claims_session_id_authentication_method_pkey unique (session_id, authentication_method)
+);
+
+-- PKCE (the supabase-py / supabase-js default flow): a sign-up's code challenge until the code exchange.
+create type auth.code_challenge_method as enum ('s256', 'plain');
+alter type auth.code_challenge_method owner to supabase_auth_admin;
+create table auth.flow_state (
+    id uuid primary key,
+    user_id uuid,
+    auth_code text not null,
+    code_challenge_method auth.code_challenge_method not null,
+    code_challenge text not null,
+    provider_type text not null,
+    provider_access_token text,
+    provider_refresh_token text,
+    created_at timestamptz,
+    updated_at timestamptz,
+    authentication_method text not null,
+    auth_code_issued_at timestamptz
+);
+create index idx_auth_code on auth.flow_state (auth_code);
+create index idx_user_id_auth_method on auth.flow_state (user_id, authentication_method);
+
+do $$
+declare
+    t text;
+begin
+    foreach t in array array['sessions', 'refresh_tokens', 'mfa_amr_claims', 'flow_state'] loop
+        execute format('alter table auth.%I owner to supabase_auth_admin', t);
+        execute format('alter table auth.%I enable row level security', t);
+        execute format('grant all on auth.%I to postgres', t);
+    end loop;
+end
+$$;
+alter sequence auth.refresh_tokens_id_seq owner to supabase_auth_admin;
+grant usage on sequence auth.refresh_tokens_id_seq to postgres;
 
 -- The claim helpers read `request.jwt.claims` (PostgREST >= 9) or the legacy per-claim GUCs.
 create function auth.uid() returns uuid

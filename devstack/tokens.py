@@ -1,8 +1,12 @@
 """Local sign-in: access tokens shaped like Supabase Auth's, signed with the local JWT secret.
 
-`sign_in` creates the ``auth.users`` row when missing (as Supabase Auth would on sign-up + confirm)
-and returns an HS256 access token with GoTrue's claim set. `mint` signs arbitrary claims, for tests
-that need expired, not-yet-valid, forged or otherwise odd tokens. Development and tests only.
+`sign_in` creates the ``auth.users`` row when missing (as Supabase Auth would on sign-up + confirm),
+starts an ``auth.sessions`` row and returns an HS256 access token with GoTrue's claim set. The local
+Auth stand-in (devstack/auth) mints its tokens with the same `access_token_claims` and starts its
+sessions with the same `start_session`, so a `make token` token and a signed-in user's token are
+alike (``GET /auth/v1/user`` and ``POST /auth/v1/logout`` accept both). `mint` signs arbitrary
+claims, for tests that need expired, not-yet-valid, forged or otherwise odd tokens. Development and
+tests only.
 """
 
 from __future__ import annotations
@@ -34,25 +38,52 @@ def unsigned(claims: dict[str, Any]) -> str:
 
 def access_token_claims(user_id: str, email: str, app_metadata: dict[str, Any],
                         user_metadata: dict[str, Any], *, ttl: int = 3600,
-                        now: int | None = None) -> dict[str, Any]:
-    """Supabase Auth's access-token claims for a password sign-in."""
+                        now: int | None = None, session_id: str | None = None,
+                        amr: list[dict[str, Any]] | None = None, issuer: str = ISSUER,
+                        role: str = "authenticated", phone: str = "",
+                        is_anonymous: bool = False) -> dict[str, Any]:
+    """Supabase Auth's access-token claims (by default those of a fresh password sign-in)."""
     issued = int(time.time()) if now is None else now
     return {
-        "iss": ISSUER,
+        "iss": issuer,
         "sub": user_id,
         "aud": "authenticated",
         "exp": issued + ttl,
         "iat": issued,
         "email": email,
-        "phone": "",
+        "phone": phone,
         "app_metadata": app_metadata,
         "user_metadata": user_metadata,
-        "role": "authenticated",
+        "role": role,
         "aal": "aal1",
-        "amr": [{"method": "password", "timestamp": issued}],
-        "session_id": str(uuid.uuid4()),
-        "is_anonymous": False,
+        "amr": amr if amr is not None else [{"method": "password", "timestamp": issued}],
+        "session_id": session_id if session_id is not None else str(uuid.uuid4()),
+        "is_anonymous": is_anonymous,
     }
+
+
+#: A session and its `amr` entry, as GoTrue writes them on every sign-in (password, OTP link, ...).
+_START_SESSION_SQL = """
+with s as (
+    insert into auth.sessions (id, user_id, created_at, updated_at, aal, user_agent, ip)
+    values (gen_random_uuid(), %(user_id)s::uuid, now(), now(), 'aal1', %(user_agent)s, %(ip)s::inet)
+    returning id, created_at
+), a as (
+    insert into auth.mfa_amr_claims (id, session_id, created_at, updated_at, authentication_method)
+    select gen_random_uuid(), id, created_at, created_at, %(method)s from s
+)
+select id::text, extract(epoch from created_at)::bigint from s
+"""
+
+
+def start_session(conn: Any, user_id: str, method: str = "password", *, user_agent: str | None = None,
+                  ip: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """Insert an ``auth.sessions`` row for ``user_id``; return (session_id, amr claim)."""
+    from psycopg.rows import tuple_row
+
+    params = {"user_id": user_id, "method": method, "user_agent": user_agent, "ip": ip}
+    session_id, started = conn.cursor(row_factory=tuple_row).execute(_START_SESSION_SQL, params).fetchone()
+    return session_id, [{"method": method, "timestamp": int(started)}]
 
 
 _UPSERT_USER_SQL = """
@@ -86,7 +117,7 @@ returning workspace_id
 
 def sign_in(db_url: str, email: str, *, admin: bool = False, ttl: int = 3600,
             workspace: str | None = None, role: str = "viewer") -> str:
-    """Create the user if missing (email lowercased, confirmed) and return an access token.
+    """Create the user if missing (email lowercased, confirmed), start a session, return its token.
 
     ``admin=True`` adds ``app_metadata.prompt_admin = true`` to the user (it stays on the user, as
     an admin would set it with the Auth admin API); without it the user's metadata is used as is.
@@ -104,12 +135,14 @@ def sign_in(db_url: str, email: str, *, admin: bool = False, ttl: int = 3600,
             conn.execute(_UPSERT_USER_SQL, {"instance": INSTANCE_ID, "email": normalized,
                                             "app_meta": json.dumps(app_meta)})
             row = conn.execute(_SIGN_IN_SQL, {"admin": admin, "email": normalized}).fetchone()
-            if row is not None and workspace:
-                joined = conn.execute(_JOIN_WORKSPACE_SQL, {"user_id": row[0], "role": role,
+            if row is None:
+                raise RuntimeError(f"could not create or find auth user {normalized}")
+            user_id, stored_email, app_metadata, user_metadata = row
+            if workspace:
+                joined = conn.execute(_JOIN_WORKSPACE_SQL, {"user_id": user_id, "role": role,
                                                             "workspace": workspace}).fetchone()
                 if joined is None:
                     raise RuntimeError(f"no workspace with slug {workspace!r}")
-    if row is None:
-        raise RuntimeError(f"could not create or find auth user {normalized}")
-    user_id, stored_email, app_metadata, user_metadata = row
-    return mint(access_token_claims(user_id, stored_email, app_metadata, user_metadata, ttl=ttl))
+            session_id, amr = start_session(conn, user_id)
+    return mint(access_token_claims(user_id, stored_email, app_metadata, user_metadata, ttl=ttl,
+                                    session_id=session_id, amr=amr))

@@ -16,7 +16,9 @@ from typing_extensions import NotRequired, TypeAlias
 
 from pydantic import BaseModel, Field, JsonValue
 
+AuthAalLevel: TypeAlias = Literal["aal1", "aal2", "aal3"]
 
+AuthCodeChallengeMethod: TypeAlias = Literal["s256", "plain"]
 
 class PublicCourseCohortMembers(BaseModel):
     circle_member_id: Optional[str] = Field(alias="circle_member_id")

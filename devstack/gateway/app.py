@@ -7,6 +7,8 @@ Gateway behaviour copied from the Supabase CLI's Kong configuration:
   transformer: without an ``Authorization`` header, ``Authorization: Bearer <apikey>`` is added, so
   the key's own ``role`` claim selects the role.
 - ``/functions/v1/<name>``: no key check; the function sees the request unchanged.
+- ``/auth/v1`` and ``/_devstack/mailbox``: the Auth stand-in (devstack/auth), which does its own
+  key-auth (Kong's open routes ``/verify``, ``/callback``, ``/authorize`` need no key).
 
 WSGI plumbing (headers, cookies, body, status lines, Content-Length, HEAD and 204 bodies) is
 werkzeug's ``Request``/``Response``; every route answers with a WSGI app.
@@ -14,7 +16,6 @@ werkzeug's ``Request``/``Response``; every route answers with a WSGI app.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import time
@@ -30,6 +31,7 @@ from devstack.gateway.catalog import Catalog
 from devstack.gateway.db import Database
 from devstack.gateway.errors import ApiError, unsupported
 from devstack.gateway.functions import Functions
+from devstack.gateway.kong import key_auth_refusal
 from devstack.gateway.request import ApiRequest, ApiResponse
 
 log = logging.getLogger("devstack.gateway")
@@ -56,13 +58,15 @@ class Gateway:
     """The whole local API: gateway checks, PostgREST stand-in and functions."""
 
     def __init__(self, db: Database, *, anon_key: str, service_role_key: str, verifier: JwtVerifier,
-                 functions: Functions | None = None, max_rows: int | None = 1000) -> None:
+                 functions: Functions | None = None, max_rows: int | None = 1000,
+                 auth: Any = None) -> None:
         self.db = db
         self.catalog = Catalog(db.connection)
         self.ctx = rest.Context(db, self.catalog, max_rows)
         self.api_keys = (anon_key, service_role_key)
         self.verifier = verifier
         self.functions = functions
+        self.auth = auth  # devstack.auth.app.AuthApp: /auth/v1 and the local mailbox
 
     # -- WSGI entry point ----------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -98,6 +102,8 @@ class Gateway:
                 return _json(404, {"error": {"code": "not_found", "message": "functions are not served"}})
             functions, sub_path = self.functions, "/" + rest_path if rest_path else "/"
             return lambda environ, start_response: functions(environ, start_response, name, sub_path)
+        if self.auth is not None and self.auth.serves(path):
+            return self.auth
         if path == "/_devstack/health":
             return self._health()
         if path.startswith(("/auth/v1", "/storage/v1", "/realtime/v1", "/graphql/v1")):
@@ -108,11 +114,9 @@ class Gateway:
     def _rest(self, request: Request, sub_path: str) -> WSGIApp:
         headers = {name.lower(): value for name, value in request.headers.items()}
         apikey = headers.get("apikey")
-        if apikey is None:
-            return _json(401, {"message": "No API key found in request"})
-        if not any(hmac.compare_digest(apikey.encode(), key.encode()) for key in self.api_keys):
-            return _json(401, {"message": "Invalid API key",
-                               "hint": "Double check your Supabase `anon` or `service_role` API key."})
+        refusal = key_auth_refusal(apikey, self.api_keys)
+        if refusal is not None:
+            return _respond(401, [("Content-Type", "application/json")], refusal)
         if "authorization" not in headers:
             headers["authorization"] = f"Bearer {apikey}"
         method = request.method

@@ -75,9 +75,11 @@ def build_app(db_url: str, *, api_url: str, pool_size: int = DEFAULT_POOL_SIZE) 
         os.environ.setdefault(key, value)
     db = Database(db_url, max_size=pool_size)
     db.open()
+    from devstack.auth.app import build_auth_app  # the Auth stand-in: /auth/v1 + the local mailbox
+
     return Gateway(db, anon_key=settings.anon_key(), service_role_key=settings.service_role_key(),
                    verifier=verifier_from_env(), functions=Functions(default_source()),
-                   max_rows=max_rows_from_config())
+                   max_rows=max_rows_from_config(), auth=build_auth_app(db_url, api_url=api_url))
 
 
 def start_schema_listener(db_url: str, catalog: Catalog) -> threading.Thread:
