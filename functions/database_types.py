@@ -23,6 +23,7 @@ class PublicCourseCohortMembers(BaseModel):
     cohort_id: str = Field(alias="cohort_id")
     created_at: datetime.datetime = Field(alias="created_at")
     email: str = Field(alias="email")
+    email_key: str = Field(alias="email_key")
     first_name: Optional[str] = Field(alias="first_name")
     id: uuid.UUID = Field(alias="id")
     last_name: Optional[str] = Field(alias="last_name")
@@ -37,6 +38,7 @@ class PublicCourseCohortMembersInsert(TypedDict):
     cohort_id: Annotated[str, Field(alias="cohort_id")]
     created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
     email: Annotated[str, Field(alias="email")]
+    email_key: NotRequired[Annotated[str, Field(alias="email_key")]]
     first_name: NotRequired[Annotated[Optional[str], Field(alias="first_name")]]
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     last_name: NotRequired[Annotated[Optional[str], Field(alias="last_name")]]
@@ -51,6 +53,7 @@ class PublicCourseCohortMembersUpdate(TypedDict):
     cohort_id: NotRequired[Annotated[str, Field(alias="cohort_id")]]
     created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
     email: NotRequired[Annotated[str, Field(alias="email")]]
+    email_key: NotRequired[Annotated[str, Field(alias="email_key")]]
     first_name: NotRequired[Annotated[Optional[str], Field(alias="first_name")]]
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     last_name: NotRequired[Annotated[Optional[str], Field(alias="last_name")]]

@@ -32,6 +32,8 @@ VERSIONS = [m.name.split("_", 1)[0] for m in MIGRATIONS]
 #: Columns of kept tables that a down script rewrites on purpose (its header says why).
 DATA_CHANGED_BY_ROLLBACK = {
     "20261123130300": {"prompts": ("current_version_id", "status", "updated_at")},
+    # email_key is derived from email (a generated column); the rollback drops it.
+    "20261202100100": {"course_cohort_members": ("email_key",)},
 }
 
 # -- catalog fingerprint ---------------------------------------------------------------------------
@@ -56,7 +58,10 @@ FINGERPRINT_QUERIES = {
           from pg_class c join pg_namespace n on n.oid = c.relnamespace
          where {ours('n.nspname')} and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f', 'c')""",
     "columns": f"""
-        select n.nspname, c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
+        -- The column's position among the live ones: a column dropped by a rollback and added
+        -- again leaves a hole in attnum, but the table reads the same.
+        select n.nspname, c.relname,
+               row_number() over (partition by a.attrelid order by a.attnum), a.attname, format_type(a.atttypid, a.atttypmod),
                a.attnotnull, coalesce(pg_get_expr(d.adbin, d.adrelid), ''), a.attidentity,
                a.attgenerated, coalesce(a.attacl::text, ''), coalesce(col_description(c.oid, a.attnum), '')
           from pg_attribute a

@@ -25,7 +25,7 @@ select is(pg_temp.call_as('learner', $$select jsonb_agg(distinct email::text) fr
           '["learner@example.com"]', 'learner reads only their own membership rows');
 select is(pg_temp.call_as('learner', $$select jsonb_agg(cohort_id order by cohort_id) from public.course_cohort_members$$,
                           '{"email": "LEARNER@Example.COM"}'),
-          '["cohort-2025-autumn", "cohort-2026-spring"]', 'the JWT e-mail matches its rows case-insensitively');
+          '["cohort-2025-autumn", "cohort-2026-spring"]', 'the account''s confirmed e-mail decides, whatever case the JWT claim has');
 
 -- course_cohort_sync_runs ------------------------------------------------------------------------------
 select pg_temp.matrix('course_cohort_sync_runs', array[

@@ -6,6 +6,11 @@ begin;
 \ir _helpers.psql
 select plan(50);
 
+-- Two of the members synced below have confirmed Auth accounts (access follows the confirmed e-mail).
+insert into auth.users (id, email, email_confirmed_at) values
+    ('00000000-0000-4000-c011-000000000001', 'a.one@example.org', now()),
+    ('00000000-0000-4000-c011-000000000005', 'e.five@example.org', now());
+
 /** Apply a delivery as the service role. */
 create function pg_temp.sync(delivery text, payload jsonb)
     returns jsonb
@@ -85,7 +90,7 @@ select results_eq($$select email::text, first_name, last_name, circle_member_id,
                            ('c.three@example.org', 'Cy', 'Three', null, 'active', null),
                            ('d.four@example.org', null, null, 'c-4', 'active', null)$$,
                   '... stored trimmed, e-mails lower-cased, blanks as null');
-select is(pg_temp.call_as('outsider', 'select public.check_prompt_access()', '{"email": "A.One@example.org"}') ->> 'reason',
+select is(pg_temp.call_as('outsider', 'select public.check_prompt_access()', '{"sub": "00000000-0000-4000-c011-000000000001", "email": "A.One@example.org"}') ->> 'reason',
           'active_cohort_member', '... and the new member has access');
 
 -- The same delivery again (also the seed's): the first summary, replayed, nothing applied twice.
@@ -135,7 +140,7 @@ select is(pg_temp.members('cohort-test'), '[["a.one@example.org", "active", null
 select is(pg_temp.row_versions('cohort-test') - 'd.four@example.org' - 'e.five@example.org',
           (select versions - 'd.four@example.org' - 'e.five@example.org' from before where step = 'snapshot'),
           '... and the three listed, unchanged members are not written');
-select is(pg_temp.call_as('outsider', 'select public.check_prompt_access()', '{"email": "e.five@example.org"}') ->> 'reason',
+select is(pg_temp.call_as('outsider', 'select public.check_prompt_access()', '{"sub": "00000000-0000-4000-c011-000000000005", "email": "e.five@example.org"}') ->> 'reason',
           'membership_inactive', '... and lose access');
 select is(pg_temp.counts(pg_temp.sync('d-half', pg_temp.payload('cohort-2026-spring', 'snapshot', $$[
               ["learner@example.com", "Lena", "Learner", "circle-1002"], ["optout@example.com", "Oli", "Optout", "circle-1005"]]$$)))
