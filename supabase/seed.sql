@@ -138,5 +138,5 @@ insert into public.prompt_access_audit (user_id, email, decision, reason, cohort
 insert into public.course_cohort_sync_runs
     (delivery_id, cohort_id, mode, status, total_rows, inserted_count, updated_count, unchanged_count,
      deactivated_count, started_at, finished_at) values
-    ('msg_seed_initial_import', 'cohort-2026-spring', 'snapshot', 'succeeded', 5, 5, 0, 0, 0,
+    ('msg_seed_initial_import', 'cohort-2026-spring', 'snapshot', 'success', 5, 5, 0, 0, 0,
      now() - interval '7 days', now() - interval '7 days');

@@ -34,6 +34,8 @@ DATA_CHANGED_BY_ROLLBACK = {
     "20261123130300": {"prompts": ("current_version_id", "status", "updated_at")},
     # email_key is derived from email (a generated column); the rollback drops it.
     "20261202100100": {"course_cohort_members": ("email_key",)},
+    # success -> succeeded (text again); failure_reason is dropped.
+    "20261202100300": {"course_cohort_sync_runs": ("status", "failure_reason")},
 }
 
 # -- catalog fingerprint ---------------------------------------------------------------------------

@@ -33,7 +33,7 @@ select pg_temp.matrix('course_cohort_sync_runs', array[
     ['select',              'denied 0        0        0       0       1      1        1',
      $$select * from public.course_cohort_sync_runs$$],
     ['insert',              'denied denied   denied   denied  denied  denied denied   1',
-     $$insert into public.course_cohort_sync_runs (delivery_id, status) values ('matrix-delivery', 'failed')$$],
+     $$insert into public.course_cohort_sync_runs (delivery_id, status, failure_reason) values ('matrix-delivery', 'failed', 'server_error')$$],
     ['update',              'denied denied   denied   denied  denied  denied denied   1',
      $$update public.course_cohort_sync_runs set error_message = 'Changed'$$],
     ['delete',              'denied denied   denied   denied  denied  denied denied   1',
