@@ -7,10 +7,9 @@
  *     waits for batches in flight and then anonymises them too;
  *   - ingest_usage_events() takes it SHARED before reading the opt-out, so a batch that starts
  *     while an opt-out is uncommitted waits for it and is then stored anonymously;
- *   - a BEFORE INSERT trigger on prompt_usage_logs takes it SHARED for the row's user and
- *     anonymises the row if that user has opted out, for every writer (REST inserts, the service
- *     role), whatever was read before. (A REST insert racing an opt-out may then fail the insert
- *     policy's check and store nothing; it never stores an identified event.)
+ *   - a BEFORE INSERT trigger on prompt_usage_logs takes it SHARED for the row's user and refuses
+ *     an identified event of a user who has opted out, for every writer (REST inserts, the
+ *     service role), on a fresh read of the opt-out.
  * After any interleaving, an opted-out user's events carry no user_id and no metadata.
  */
 
@@ -58,8 +57,12 @@ end;
 $$;
 
 /**
- * BEFORE INSERT on prompt_usage_logs: an event of a user who has opted out is stored
- * anonymously, decided under the user's opt-out lock (shared), for every writer.
+ * BEFORE INSERT on prompt_usage_logs: an identified event (user_id set) of a user who has opted
+ * out is refused, decided under the user's opt-out lock (shared) on a fresh read, for every writer
+ * (the service role included). It is the opt-out half of the insert policy, which alone reads the
+ * opt-out from the statement's snapshot and so can miss an opt-out that committed meanwhile; the
+ * error is the one that policy raises. (ingest_usage_events() never hits it: it reads the opt-out
+ * under the same lock and stores such events anonymously.)
  * Security definer: reads the preference of the row's user whatever the writer may read.
  */
 create function private.honour_usage_opt_out()
@@ -73,8 +76,9 @@ begin
         perform pg_catalog.pg_advisory_xact_lock_shared(private.usage_opt_out_lock_key(new.user_id));
         if exists (select 1 from public.prompt_user_preferences p
                     where p.user_id = new.user_id and p.telemetry_opt_out) then
-            new.user_id := null;
-            new.metadata := null;
+            raise exception 'new row violates row-level security policy for table "prompt_usage_logs"'
+                using errcode = '42501',
+                      hint = 'The user has opted out of usage telemetry: log the event without user_id and metadata.';
         end if;
     end if;
     return new;
