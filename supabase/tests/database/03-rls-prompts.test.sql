@@ -6,18 +6,23 @@ begin;
 \ir _helpers.psql
 select plan(74);
 
+-- A prompt that was never published (12 has published versions, never current): only such a
+-- prompt can be hard-deleted through the API (issue 17 item 2; pgTAP 24 covers the refusals).
+insert into public.prompts (id, module_id, slug, title) values
+    ('30000000-0000-4000-d000-000000000003', '10000000-0000-4000-a000-000000000001', 'never-published', 'Never published');
+
 -- prompts ----------------------------------------------------------------------------------------
 select pg_temp.matrix('prompts', array[
     --                       anon   outsider usermeta revoked learner admin  jwtadmin service_role
-    ['select',              'denied 0        0        0       11      14     14       14',
+    ['select',              'denied 0        0        0       11      15     15       15',
      $$select * from public.prompts$$],
     ['insert',              'denied rls      rls      rls     rls     1      1        1',
      $$insert into public.prompts (module_id, slug, title)
        values ('10000000-0000-4000-a000-000000000001', 'matrix-prompt', 'Matrix prompt')$$],
     ['update',              'denied 0        0        0       0       1      1        1',
      $$update public.prompts set title = 'Changed' where id = '30000000-0000-4000-a000-000000000001'$$],
-    ['delete (the draft)',  'denied 0        0        0       0       1      1        1',
-     $$delete from public.prompts where id = '30000000-0000-4000-a000-000000000012'$$]]);
+    ['delete (never published)', 'denied 0        0        0       0       1      1        1',
+     $$delete from public.prompts where id = '30000000-0000-4000-d000-000000000003'$$]]);
 
 select pg_temp.untouched_by('public.prompts',
     array['outsider', 'usermeta', 'revoked', 'learner'],
