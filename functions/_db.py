@@ -148,6 +148,28 @@ def failed_in_database(error: FunctionError) -> bool:
     )
 
 
+#: SQLSTATE prefixes of a lost or refused database connection (PostgREST's own codes included).
+_CONNECTION_LOST_PREFIXES = ("08", "57P", "PGRST000", "PGRST001", "PGRST002", "PGRST003", "502", "503", "504")
+
+
+def sync_failure_reason(error: FunctionError) -> str | None:
+    """Why the database did not apply a delivery, as record_failed_cohort_sync() names it, or None
+    when nothing is to be recorded: a conflict (the caller must resend) or an unknown outcome."""
+    cause = error.__cause__
+    if not isinstance(cause, APIError):
+        return None  # transport error: unreachable, or (after a read timeout) outcome unknown
+    code = str(cause.code or "")
+    if code == "57014":
+        return "timeout"
+    if code.startswith(_CONNECTION_LOST_PREFIXES):
+        return "connection_lost"
+    if isinstance(error, ValidationFailed):
+        return "bad_input"
+    if failed_in_database(error):
+        return "server_error"
+    return None
+
+
 def call(client: Client, rpc: str, params: dict[str, Any]) -> Any:
     """Call one RPC and return its JSON result, or raise the mapped `FunctionError`."""
     try:

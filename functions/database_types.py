@@ -16,15 +16,14 @@ from typing_extensions import NotRequired, TypeAlias
 
 from pydantic import BaseModel, Field, JsonValue
 
-AuthAalLevel: TypeAlias = Literal["aal1", "aal2", "aal3"]
-
-AuthCodeChallengeMethod: TypeAlias = Literal["s256", "plain"]
+PublicCohortSyncStatus: TypeAlias = Literal["success", "partial", "failed"]
 
 class PublicCourseCohortMembers(BaseModel):
     circle_member_id: Optional[str] = Field(alias="circle_member_id")
     cohort_id: str = Field(alias="cohort_id")
     created_at: datetime.datetime = Field(alias="created_at")
     email: str = Field(alias="email")
+    email_key: str = Field(alias="email_key")
     first_name: Optional[str] = Field(alias="first_name")
     id: uuid.UUID = Field(alias="id")
     last_name: Optional[str] = Field(alias="last_name")
@@ -39,6 +38,7 @@ class PublicCourseCohortMembersInsert(TypedDict):
     cohort_id: Annotated[str, Field(alias="cohort_id")]
     created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
     email: Annotated[str, Field(alias="email")]
+    email_key: NotRequired[Annotated[str, Field(alias="email_key")]]
     first_name: NotRequired[Annotated[Optional[str], Field(alias="first_name")]]
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     last_name: NotRequired[Annotated[Optional[str], Field(alias="last_name")]]
@@ -53,6 +53,7 @@ class PublicCourseCohortMembersUpdate(TypedDict):
     cohort_id: NotRequired[Annotated[str, Field(alias="cohort_id")]]
     created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
     email: NotRequired[Annotated[str, Field(alias="email")]]
+    email_key: NotRequired[Annotated[str, Field(alias="email_key")]]
     first_name: NotRequired[Annotated[Optional[str], Field(alias="first_name")]]
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     last_name: NotRequired[Annotated[Optional[str], Field(alias="last_name")]]
@@ -69,12 +70,13 @@ class PublicCourseCohortSyncRuns(BaseModel):
     delivery_id: str = Field(alias="delivery_id")
     error_message: Optional[str] = Field(alias="error_message")
     error_rows: JsonValue = Field(alias="error_rows")
+    failure_reason: Optional[str] = Field(alias="failure_reason")
     finished_at: Optional[datetime.datetime] = Field(alias="finished_at")
     id: uuid.UUID = Field(alias="id")
     inserted_count: int = Field(alias="inserted_count")
     mode: Optional[str] = Field(alias="mode")
     started_at: datetime.datetime = Field(alias="started_at")
-    status: str = Field(alias="status")
+    status: PublicCohortSyncStatus = Field(alias="status")
     total_rows: int = Field(alias="total_rows")
     unchanged_count: int = Field(alias="unchanged_count")
     updated_count: int = Field(alias="updated_count")
@@ -86,12 +88,13 @@ class PublicCourseCohortSyncRunsInsert(TypedDict):
     delivery_id: Annotated[str, Field(alias="delivery_id")]
     error_message: NotRequired[Annotated[Optional[str], Field(alias="error_message")]]
     error_rows: NotRequired[Annotated[JsonValue, Field(alias="error_rows")]]
+    failure_reason: NotRequired[Annotated[Optional[str], Field(alias="failure_reason")]]
     finished_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="finished_at")]]
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     inserted_count: NotRequired[Annotated[int, Field(alias="inserted_count")]]
     mode: NotRequired[Annotated[Optional[str], Field(alias="mode")]]
     started_at: NotRequired[Annotated[datetime.datetime, Field(alias="started_at")]]
-    status: Annotated[str, Field(alias="status")]
+    status: Annotated[PublicCohortSyncStatus, Field(alias="status")]
     total_rows: NotRequired[Annotated[int, Field(alias="total_rows")]]
     unchanged_count: NotRequired[Annotated[int, Field(alias="unchanged_count")]]
     updated_count: NotRequired[Annotated[int, Field(alias="updated_count")]]
@@ -103,12 +106,13 @@ class PublicCourseCohortSyncRunsUpdate(TypedDict):
     delivery_id: NotRequired[Annotated[str, Field(alias="delivery_id")]]
     error_message: NotRequired[Annotated[Optional[str], Field(alias="error_message")]]
     error_rows: NotRequired[Annotated[JsonValue, Field(alias="error_rows")]]
+    failure_reason: NotRequired[Annotated[Optional[str], Field(alias="failure_reason")]]
     finished_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="finished_at")]]
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     inserted_count: NotRequired[Annotated[int, Field(alias="inserted_count")]]
     mode: NotRequired[Annotated[Optional[str], Field(alias="mode")]]
     started_at: NotRequired[Annotated[datetime.datetime, Field(alias="started_at")]]
-    status: NotRequired[Annotated[str, Field(alias="status")]]
+    status: NotRequired[Annotated[PublicCohortSyncStatus, Field(alias="status")]]
     total_rows: NotRequired[Annotated[int, Field(alias="total_rows")]]
     unchanged_count: NotRequired[Annotated[int, Field(alias="unchanged_count")]]
     updated_count: NotRequired[Annotated[int, Field(alias="updated_count")]]

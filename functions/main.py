@@ -102,14 +102,15 @@ def _access_check(request: flask.Request, body: bytes) -> Reply:
                       params=None, result=AccessCheckResponse, status=200)
 
 
-def _record_failed_sync(delivery_id: str, payload: CohortSyncRequest, error: FunctionError) -> None:
-    """Best effort: leave a ``failed`` sync run for a delivery the database could not apply."""
+def _record_failed_sync(delivery_id: str, payload: CohortSyncRequest, error: FunctionError, reason: str) -> None:
+    """Best effort: leave a ``failed`` sync run, with why, for a delivery the database did not apply."""
     try:
         _db.call(_db.service_client(cohort_sync_settings()), "record_failed_cohort_sync", {
             "delivery_id": delivery_id,
             "cohort_id": payload.cohort_id,
             "mode": payload.mode,
             "error": f"{error.code}: {error.message}",
+            "reason": reason,
         })
     except Exception:  # noqa: BLE001 - recording is best effort; the caller gets the first error
         log.exception("cohort-sync %s: could not record the failed run", delivery_id)
@@ -124,8 +125,9 @@ def _cohort_sync(request: flask.Request, body: bytes) -> Reply:
     try:
         result = _db.call(_db.service_client(config), "sync_cohort_members", params)
     except FunctionError as exc:
-        if _db.failed_in_database(exc):
-            _record_failed_sync(delivery.id, payload, exc)
+        reason = _db.sync_failure_reason(exc)
+        if reason is not None:
+            _record_failed_sync(delivery.id, payload, exc, reason)
         raise
     return _reply(CohortSyncResponse, result, 200)
 

@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 
+from functions.database_types import PublicCohortSyncStatus
+
 #: Body size limits (bytes), checked on Content-Length and on the bytes actually read. Sized so
 #: that any body within the field limits below fits even when every character is sent
 #: \u-escaped (up to 12 bytes per character): 100k characters of markdown < 2 MiB, 500 events
@@ -56,7 +58,8 @@ PublishStatus = Literal["draft", "published", "archived"]
 AccessReason = Literal[
     "admin", "active_cohort_member", "not_a_member", "membership_inactive", "feature_disabled"
 ]
-RunStatus = Literal["succeeded", "partial", "failed"]
+#: Derived from the database's enum public.cohort_sync_status (the generated types).
+RunStatus = PublicCohortSyncStatus
 
 
 def _storable(value: Any) -> Any:

@@ -5,7 +5,8 @@
 --   optout@example.com    active member who opted out of telemetry
 --   outsider@example.com  signed in, no cohort membership
 --   revoked@example.com   membership revoked
--- Fixed ids so tests and docs can refer to them.
+-- Fixed ids so tests and docs can refer to them. Runs twice without error: every insert skips
+-- rows that are already there (issue 17 item 7).
 
 insert into auth.users (id, email, email_confirmed_at, raw_app_meta_data, raw_user_meta_data) values
     ('00000000-0000-4000-a000-000000000001', 'admin@example.com', now(),
@@ -17,10 +18,12 @@ insert into auth.users (id, email, email_confirmed_at, raw_app_meta_data, raw_us
     ('00000000-0000-4000-a000-000000000004', 'revoked@example.com', now(),
      '{"provider": "email", "providers": ["email"]}', '{"full_name": "Rita Revoked"}'),
     ('00000000-0000-4000-a000-000000000005', 'optout@example.com', now(),
-     '{"provider": "email", "providers": ["email"]}', '{"full_name": "Oli Optout"}');
+     '{"provider": "email", "providers": ["email"]}', '{"full_name": "Oli Optout"}')
+on conflict (id) do nothing;
 
 insert into public.prompt_admins (user_id, note) values
-    ('00000000-0000-4000-a000-000000000001', 'Course author');
+    ('00000000-0000-4000-a000-000000000001', 'Course author')
+on conflict (user_id) do nothing;
 
 update public.prompt_feature_flags set enabled = true
  where key in ('PROMPT_MANAGER_ENABLED', 'PROMPT_USAGE_LOGGING_ENABLED');
@@ -38,10 +41,12 @@ insert into public.course_cohort_members
     ('cohort-2026-spring', 'mara.jones@example.org', 'Mara', 'Jones', 'circle-2001', 'active', null,
      md5(jsonb_build_array('mara.jones@example.org', 'Mara', 'Jones', 'circle-2001', 'active')::text)),
     ('cohort-2026-spring', 'sam.okafor@example.org', 'Sam', 'Okafor', 'circle-2002', 'active', null,
-     md5(jsonb_build_array('sam.okafor@example.org', 'Sam', 'Okafor', 'circle-2002', 'active')::text));
+     md5(jsonb_build_array('sam.okafor@example.org', 'Sam', 'Okafor', 'circle-2002', 'active')::text))
+on conflict (cohort_id, email) do nothing;
 
 insert into public.prompt_user_preferences (user_id, telemetry_opt_out) values
-    ('00000000-0000-4000-a000-000000000005', true);
+    ('00000000-0000-4000-a000-000000000005', true)
+on conflict (user_id) do nothing;
 
 insert into public.prompt_modules (id, slug, title, description, position) values
     ('10000000-0000-4000-a000-000000000001', 'foundations', 'Prompting foundations',
@@ -49,7 +54,8 @@ insert into public.prompt_modules (id, slug, title, description, position) value
     ('10000000-0000-4000-a000-000000000002', 'research-and-writing', 'Research and writing',
      'Summarise sources, draft, edit and critique with an assistant.', 2),
     ('10000000-0000-4000-a000-000000000003', 'data-and-code', 'Data and code',
-     'Explain code, write tests, clean and analyse data.', 3);
+     'Explain code, write tests, clean and analyse data.', 3)
+on conflict (id) do nothing;
 
 insert into public.prompt_lessons (id, module_id, slug, title, position) values
     ('20000000-0000-4000-a000-000000000001', '10000000-0000-4000-a000-000000000001', 'roles-and-context', 'Roles and context', 1),
@@ -57,7 +63,8 @@ insert into public.prompt_lessons (id, module_id, slug, title, position) values
     ('20000000-0000-4000-a000-000000000003', '10000000-0000-4000-a000-000000000002', 'summarising', 'Summarising sources', 1),
     ('20000000-0000-4000-a000-000000000004', '10000000-0000-4000-a000-000000000002', 'editing', 'Editing and critique', 2),
     ('20000000-0000-4000-a000-000000000005', '10000000-0000-4000-a000-000000000003', 'code-review', 'Code review and tests', 1),
-    ('20000000-0000-4000-a000-000000000006', '10000000-0000-4000-a000-000000000003', 'data-cleaning', 'Cleaning data', 2);
+    ('20000000-0000-4000-a000-000000000006', '10000000-0000-4000-a000-000000000003', 'data-cleaning', 'Cleaning data', 2)
+on conflict (id) do nothing;
 
 insert into public.prompts (id, module_id, lesson_id, slug, title, description, tags, position) values
     ('30000000-0000-4000-a000-000000000001', '10000000-0000-4000-a000-000000000001', '20000000-0000-4000-a000-000000000001',
@@ -87,7 +94,8 @@ insert into public.prompts (id, module_id, lesson_id, slug, title, description, 
     ('30000000-0000-4000-a000-000000000013', '10000000-0000-4000-a000-000000000003', '20000000-0000-4000-a000-000000000006',
      'regex-helper', 'Build a regular expression', 'Examples in, pattern and tests out.', '{code}', 5),
     ('30000000-0000-4000-a000-000000000014', '10000000-0000-4000-a000-000000000001', '20000000-0000-4000-a000-000000000001',
-     'old-chain-of-thought', 'Think step by step (retired)', 'Superseded by newer guidance.', '{basics}', 9);
+     'old-chain-of-thought', 'Think step by step (retired)', 'Superseded by newer guidance.', '{basics}', 9)
+on conflict (id) do nothing;
 
 -- Three versions per prompt (numbered by the database), each with its own text.
 insert into public.prompt_versions (prompt_id, markdown_body, changelog)
@@ -97,6 +105,8 @@ select p.id,
        case n when 1 then 'First draft' when 2 then 'Tighter wording' else 'Added an example' end
   from public.prompts p
  cross join generate_series(1, 3) as n
+ where p.id::text like '30000000-0000-4000-a000-%'
+   and not exists (select 1 from public.prompt_versions v where v.prompt_id = p.id)
  order by p.id, n;
 
 -- Publish: most prompts at v2 (v3 is a draft); some at v3; 0004 rolled back from v3 to v2.
@@ -123,23 +133,33 @@ update public.prompts set is_deleted = true, deleted_at = now() - interval '1 da
 insert into public.prompt_favorites (user_id, prompt_id) values
     ('00000000-0000-4000-a000-000000000002', '30000000-0000-4000-a000-000000000001'),
     ('00000000-0000-4000-a000-000000000002', '30000000-0000-4000-a000-000000000005'),
-    ('00000000-0000-4000-a000-000000000001', '30000000-0000-4000-a000-000000000012');
+    ('00000000-0000-4000-a000-000000000001', '30000000-0000-4000-a000-000000000012')
+on conflict (user_id, prompt_id) do nothing;
 
-insert into public.prompt_usage_logs (user_id, prompt_id, action, occurred_at, metadata) values
+insert into public.prompt_usage_logs (user_id, prompt_id, action, occurred_at, metadata)
+select e.user_id::uuid, e.prompt_id::uuid, e.action, e.occurred_at, e.metadata::jsonb
+  from (values
     ('00000000-0000-4000-a000-000000000002', '30000000-0000-4000-a000-000000000001', 'view', now() - interval '2 hours', '{"client": "web"}'),
     ('00000000-0000-4000-a000-000000000002', '30000000-0000-4000-a000-000000000001', 'copy', now() - interval '2 hours', '{"client": "web"}'),
     ('00000000-0000-4000-a000-000000000002', '30000000-0000-4000-a000-000000000001', 'favorite', now() - interval '2 hours', null),
-    (null, '30000000-0000-4000-a000-000000000005', 'view', now() - interval '1 hour', null);
+    (null, '30000000-0000-4000-a000-000000000005', 'view', now() - interval '1 hour', null)) as e (user_id, prompt_id, action, occurred_at, metadata)
+ where not exists (select 1 from public.prompt_usage_logs l where l.prompt_id in ('30000000-0000-4000-a000-000000000001',
+                                                                               '30000000-0000-4000-a000-000000000005'));
 
-insert into public.prompt_access_audit (user_id, email, decision, reason, cohort_ids) values
+insert into public.prompt_access_audit (user_id, email, decision, reason, cohort_ids)
+select a.user_id::uuid, a.email, a.decision, a.reason, a.cohort_ids::text[]
+  from (values
     ('00000000-0000-4000-a000-000000000002', 'learner@example.com', 'granted', 'active_cohort_member', '{cohort-2026-spring}'),
-    ('00000000-0000-4000-a000-000000000003', 'outsider@example.com', 'denied', 'not_a_member', '{}');
+    ('00000000-0000-4000-a000-000000000003', 'outsider@example.com', 'denied', 'not_a_member', '{}')) as a (user_id, email, decision, reason, cohort_ids)
+ where not exists (select 1 from public.prompt_access_audit x where x.user_id in ('00000000-0000-4000-a000-000000000002',
+                                                                               '00000000-0000-4000-a000-000000000003'));
 
 insert into public.course_cohort_sync_runs
     (delivery_id, cohort_id, mode, status, total_rows, inserted_count, updated_count, unchanged_count,
      deactivated_count, started_at, finished_at) values
-    ('msg_seed_initial_import', 'cohort-2026-spring', 'snapshot', 'succeeded', 5, 5, 0, 0, 0,
-     now() - interval '7 days', now() - interval '7 days');
+    ('msg_seed_initial_import', 'cohort-2026-spring', 'snapshot', 'success', 5, 5, 0, 0, 0,
+     now() - interval '7 days', now() - interval '7 days')
+on conflict (delivery_id) where status <> 'failed' do nothing;
 
 -- A demo team workspace with one user per role (contract §8). Sign in with `make token EMAIL=...`:
 --   owner@example.com  owner       wsadmin@example.com      admin        approver@example.com  approver

@@ -141,7 +141,7 @@ def test_concurrent_duplicate_cohort_sync_deliveries_apply_once(db_url, cohort):
     assert {json.dumps({k: v for k, v in s.items() if k != "replayed"}, sort_keys=True) for s in summaries} == {
         json.dumps({k: v for k, v in summaries[0].items() if k != "replayed"}, sort_keys=True)}
     first = next(summary for summary in summaries if not summary["replayed"])
-    assert (first["status"], first["inserted_count"], first["unchanged_count"]) == ("succeeded", 5, 0)
+    assert (first["status"], first["inserted_count"], first["unchanged_count"]) == ("success", 5, 0)
     with psycopg.connect(db_url) as conn:
         runs = conn.execute("select count(*) from public.course_cohort_sync_runs where delivery_id = %s",
                             (delivery_id,)).fetchone()[0]

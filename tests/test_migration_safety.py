@@ -32,6 +32,10 @@ VERSIONS = [m.name.split("_", 1)[0] for m in MIGRATIONS]
 #: Columns of kept tables that a down script rewrites on purpose (its header says why).
 DATA_CHANGED_BY_ROLLBACK = {
     "20261123130300": {"prompts": ("current_version_id", "status", "updated_at")},
+    # email_key is derived from email (a generated column); the rollback drops it.
+    "20261202100100": {"course_cohort_members": ("email_key",)},
+    # success -> succeeded (text again); failure_reason is dropped.
+    "20261202100300": {"course_cohort_sync_runs": ("status", "failure_reason")},
     # v1 has no workspaces: every library row loses its workspace_id (all were in the default one).
     "20261202110200": {t: ("workspace_id",) for t in ("prompt_modules", "prompt_lessons", "prompts",
                                                       "prompt_usage_logs")},
@@ -59,10 +63,10 @@ FINGERPRINT_QUERIES = {
           from pg_class c join pg_namespace n on n.oid = c.relnamespace
          where {ours('n.nspname')} and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f', 'c')""",
     "columns": f"""
+        -- The column's position among the live ones: a column dropped by a rollback and added
+        -- again leaves a hole in attnum, but the table reads the same.
         select n.nspname, c.relname,
-               -- position among live columns: a column dropped and added again keeps its place
-               row_number() over (partition by a.attrelid order by a.attnum), a.attname,
-               format_type(a.atttypid, a.atttypmod),
+               row_number() over (partition by a.attrelid order by a.attnum), a.attname, format_type(a.atttypid, a.atttypmod),
                a.attnotnull, coalesce(pg_get_expr(d.adbin, d.adrelid), ''), a.attidentity,
                a.attgenerated, coalesce(a.attacl::text, ''), coalesce(col_description(c.oid, a.attnum), '')
           from pg_attribute a

@@ -57,9 +57,9 @@ begin
 end;
 $$;
 comment on function private.is_valid_email(text) is 'The e-mail pattern (local@domain.tld, no whitespace, at most 320 characters).';
--- anon too: a domain check runs with the privileges of whoever writes the value.
-revoke execute on function private.is_valid_email(text) from public;
-grant execute on function private.is_valid_email(text) to anon, authenticated, service_role;
+-- A domain check runs with the privileges of whoever writes the value: every role that writes.
+revoke execute on function private.is_valid_email(text) from public, anon;
+grant execute on function private.is_valid_email(text) to authenticated, service_role;
 
 /** An e-mail address column: case-insensitive (citext), valid per private.is_valid_email(). */
 create domain public.email_address as extensions.citext

@@ -53,11 +53,11 @@ def test_delta_inserts_members_and_records_a_run(deliver, cohort, db):
     assert set(body) == SUMMARY_KEYS
     assert (body["status"], body["total_rows"], body["inserted_count"], body["updated_count"],
             body["unchanged_count"], body["deactivated_count"], body["error_rows"]) == (
-        "succeeded", 3, 3, 0, 0, 0, [])
+        "success", 3, 3, 0, 0, 0, [])
     members = _members(db, cohort)
     assert {email: row[:3] for email, row in members.items()} == {
         f"person{i}@example.org": (f"P{i}", "active", False) for i in range(3)}
-    assert _runs(db, cohort) == [("msg_d1" + cohort, "succeeded", 3, 3, 0, 0, 0)]
+    assert _runs(db, cohort) == [("msg_d1" + cohort, "success", 3, 3, 0, 0, 0)]
     run_id = db.execute("select id from public.course_cohort_sync_runs where cohort_id = %s", (cohort,)).fetchone()[0]
     assert body["run_id"] == str(run_id)
 

@@ -22,7 +22,7 @@ VERSION = str(uuid.uuid4())
 PUBLISHED = {"prompt_id": PROMPT, "current_version_id": VERSION, "version_number": 3,
              "status": "published", "published_at": "2026-11-23T13:00:00+00:00",
              "archived_at": None, "is_deleted": False}
-SUMMARY = {"run_id": str(uuid.uuid4()), "status": "succeeded", "total_rows": 1, "inserted_count": 1,
+SUMMARY = {"run_id": str(uuid.uuid4()), "status": "success", "total_rows": 1, "inserted_count": 1,
            "updated_count": 0, "unchanged_count": 0, "deactivated_count": 0, "error_rows": [],
            "replayed": False}
 SYNC_BODY = {"cohort_id": "cohort-1", "mode": "delta", "members": [{"email": "a@example.com"}]}
@@ -550,7 +550,19 @@ def test_database_timeout_during_sync_records_a_failed_run(client_for, fake_api)
     assert sent["delivery_id"] == "msg_timeout"
     assert sent["cohort_id"] == "cohort-1" and sent["mode"] == "delta"
     assert sent["error"].startswith("service_unavailable")
+    assert sent["reason"] == "timeout"
     assert call.headers["Authorization"] == "Bearer service-role-key"
+
+
+@pytest.mark.parametrize(("status", "code", "reason"), [
+    (503, "08006", "connection_lost"), (503, "PGRST001", "connection_lost"), (400, "22023", "bad_input"),
+    (400, "23514", "bad_input"), (500, "XX000", "server_error")])
+def test_a_failed_run_records_why_the_database_did_not_apply_the_delivery(client_for, fake_api, status, code, reason):
+    fake_api.error("sync_cohort_members", status, code, "refused")
+    fake_api.answer("record_failed_cohort_sync", 200, {"run_id": str(uuid.uuid4()), "status": "failed"})
+    _sync(client_for("cohort_sync"), SYNC_BODY)
+    (call,) = fake_api.calls_to("record_failed_cohort_sync")
+    assert json.loads(call.content)["reason"] == reason
 
 
 def test_failure_to_record_a_failed_run_keeps_the_first_error(client_for, fake_api, caplog):

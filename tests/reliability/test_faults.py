@@ -314,13 +314,13 @@ def test_statement_timeout_on_a_huge_sync_is_a_clean_503_a_failed_run_and_the_re
     assert_function_error(refused, 503, "service_unavailable")
     assert refused.json()["error"]["message"] == UNAVAILABLE
     assert _sync_state(stack, cohort, delivery) == (0, 0, 1)
-    failed = stack.sql("select cohort_id, mode, error_message, finished_at is not null from"
+    failed = stack.sql("select cohort_id, mode, error_message, failure_reason, finished_at is not null from"
                        " public.course_cohort_sync_runs where delivery_id = %s", (delivery,))
-    assert failed == [(cohort, "snapshot", f"service_unavailable: {UNAVAILABLE}", True)]
+    assert failed == [(cohort, "snapshot", f"service_unavailable: {UNAVAILABLE}", "timeout", True)]
 
     retry = stack.api.deliver(body, webhook_id=delivery)
     assert retry.status_code == 200, retry.text[:300]
-    assert (retry.json()["status"], retry.json()["inserted_count"]) == ("succeeded", MEMBERS)
+    assert (retry.json()["status"], retry.json()["inserted_count"]) == ("success", MEMBERS)
     assert _sync_state(stack, cohort, delivery) == (MEMBERS, 1, 1)
     report(f"faults: {MEMBERS}-member sync under a 50 ms statement timeout -> {refused.status_code} + failed run;"
            " retry with the normal timeout -> 200")

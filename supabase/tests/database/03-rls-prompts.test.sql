@@ -6,20 +6,25 @@ begin;
 \ir _helpers.psql
 select plan(74);
 
+-- A prompt that was never published (12 has published versions, never current): only such a
+-- prompt can be hard-deleted through the API (issue 17 item 2; pgTAP 24 covers the refusals).
+insert into public.prompts (id, module_id, slug, title) values
+    ('30000000-0000-4000-d000-000000000003', '10000000-0000-4000-a000-000000000001', 'never-published', 'Never published');
+
 -- prompts ----------------------------------------------------------------------------------------
 select pg_temp.matrix('prompts', array[
     --                       anon   outsider usermeta revoked learner admin  jwtadmin service_role
-    -- admins: the 14 course prompts and the 3 of the seed's demo team workspace (platform admins
-    -- are admins of every team and course workspace).
-    ['select',              'denied 0        0        0       11      17     17       17',
+    -- admins: the 15 course prompts (14 of the seed, one of this file) and the 3 of the seed's demo
+    -- team workspace (platform admins are admins of every team and course workspace).
+    ['select',              'denied 0        0        0       11      18     18       18',
      $$select * from public.prompts$$],
     ['insert',              'denied rls      rls      rls     rls     1      1        1',
      $$insert into public.prompts (module_id, slug, title)
        values ('10000000-0000-4000-a000-000000000001', 'matrix-prompt', 'Matrix prompt')$$],
     ['update',              'denied 0        0        0       0       1      1        1',
      $$update public.prompts set title = 'Changed' where id = '30000000-0000-4000-a000-000000000001'$$],
-    ['delete (the draft)',  'denied 0        0        0       0       1      1        1',
-     $$delete from public.prompts where id = '30000000-0000-4000-a000-000000000012'$$]]);
+    ['delete (never published)', 'denied 0        0        0       0       1      1        1',
+     $$delete from public.prompts where id = '30000000-0000-4000-d000-000000000003'$$]]);
 
 select pg_temp.untouched_by('public.prompts',
     array['outsider', 'usermeta', 'revoked', 'learner'],

@@ -25,7 +25,7 @@ select is(pg_temp.call_as('learner', $$select jsonb_agg(distinct email::text) fr
           '["learner@example.com"]', 'learner reads only their own membership rows');
 select is(pg_temp.call_as('learner', $$select jsonb_agg(cohort_id order by cohort_id) from public.course_cohort_members$$,
                           '{"email": "LEARNER@Example.COM"}'),
-          '["cohort-2025-autumn", "cohort-2026-spring"]', 'the JWT e-mail matches its rows case-insensitively');
+          '["cohort-2025-autumn", "cohort-2026-spring"]', 'the account''s confirmed e-mail decides, whatever case the JWT claim has');
 
 -- course_cohort_sync_runs ------------------------------------------------------------------------------
 select pg_temp.matrix('course_cohort_sync_runs', array[
@@ -33,7 +33,7 @@ select pg_temp.matrix('course_cohort_sync_runs', array[
     ['select',              'denied 0        0        0       0       1      1        1',
      $$select * from public.course_cohort_sync_runs$$],
     ['insert',              'denied denied   denied   denied  denied  denied denied   1',
-     $$insert into public.course_cohort_sync_runs (delivery_id, status) values ('matrix-delivery', 'failed')$$],
+     $$insert into public.course_cohort_sync_runs (delivery_id, status, failure_reason) values ('matrix-delivery', 'failed', 'server_error')$$],
     ['update',              'denied denied   denied   denied  denied  denied denied   1',
      $$update public.course_cohort_sync_runs set error_message = 'Changed'$$],
     ['delete',              'denied denied   denied   denied  denied  denied denied   1',

@@ -74,9 +74,11 @@ select pg_temp.expect('admin', 'delete a published version', $$delete from publi
                                                                where id = pg_temp.version_id(3, 1)$$, pg_temp.rows(0));
 select pg_temp.expect('admin', 'delete a draft version', $$delete from public.prompt_versions
                                                             where id = pg_temp.version_id(3, 3)$$, pg_temp.rows(1));
+-- The current version is published, and published versions are never deleted (issue 17 item 11;
+-- before, the foreign key refused it with 23503 and other published versions could go).
 select pg_temp.expect('service_role', 'delete the current version', $$delete from public.prompt_versions
                                                                        where id = pg_temp.version_id(3, 2)$$,
-    '23503: update or delete on table "prompt_versions" violates foreign key constraint "prompts_current_version_id_fkey" on table "prompts"');
+    format('PT409: version 2 of prompt %s is published: published versions are history', pg_temp.prompt_id(3)));
 
 -- current_version_id: a published version of the same prompt, and a published prompt has one.
 select pg_temp.expect(a.actor, 'point current_version_id at ' || t.what,
@@ -153,9 +155,10 @@ select is(pg_temp.call_as('learner', $$select to_jsonb(count(*)) from public.pro
 select is(pg_temp.call_as('learner', $$select to_jsonb(count(*)) from public.prompt_versions where prompt_id = pg_temp.prompt_id(2)$$),
           '0', '... nor its versions');
 
--- Deleting a prompt deletes its versions, favorites and usage events.
-select is(pg_temp.attempt('admin', 'delete from public.prompts where id = pg_temp.prompt_id(1)', keep => true),
-          pg_temp.rows(1), 'admin deletes prompt 01');
+-- Deleting a prompt deletes its versions, favorites and usage events. A published one only by
+-- the database owner (issue 17 item 2: API roles are refused, pgTAP 24).
+select is(pg_temp.attempt(null, 'delete from public.prompts where id = pg_temp.prompt_id(1)', keep => true),
+          pg_temp.rows(1), 'the database owner purges prompt 01');
 select is((select count(*) from public.prompt_versions where prompt_id = pg_temp.prompt_id(1)), 0::bigint, 'its versions are gone');
 select is((select count(*) from public.prompt_favorites where prompt_id = pg_temp.prompt_id(1)), 0::bigint, 'its favorites are gone');
 select is((select count(*) from public.prompt_usage_logs where prompt_id = pg_temp.prompt_id(1)), 0::bigint, 'its usage events are gone');

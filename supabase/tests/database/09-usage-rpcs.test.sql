@@ -113,7 +113,7 @@ select pg_temp.expect(t.actor, t.what, format('select public.ingest_usage_events
                                                         jsonb_build_object('occurred_at', now() + interval '10 minutes')),
          '22023: occurred_at must be within the last 30 days and at most 5 minutes ahead'),
         ('anon', 'a batch', 'pg_temp.events(array[1])', pg_temp.denied_fn('ingest_usage_events')),
-        ('service_role', 'a batch (no user)', 'pg_temp.events(array[1])', '42501: sign in to log usage')
+        ('service_role', 'a batch (no user)', 'pg_temp.events(array[1])', '42501: permission denied for function ingest_usage_events')  -- issue 17 item 7 (was: sign in to log usage)
        ) as t (actor, what, arg, expected);
 select is(pg_temp.attempt('learner', $$insert into public.prompt_usage_logs (user_id, prompt_id, action, occurred_at)
                                       values ('00000000-0000-4000-a000-000000000002', '30000000-0000-4000-a000-000000000001',
@@ -144,7 +144,7 @@ select is(pg_temp.call_as('learner', 'select to_jsonb(count(*)) from public.prom
 select pg_temp.expect(t.actor, 'set_telemetry_opt_out(' || t.arg || ')', format('select public.set_telemetry_opt_out(%s)', t.arg), t.expected)
   from (values ('learner', 'null', '22023: opt_out must be true or false'),
                ('anon', 'true', pg_temp.denied_fn('set_telemetry_opt_out')),
-               ('service_role', 'true', '42501: sign in to change your preferences')) as t (actor, arg, expected);
+               ('service_role', 'true', '42501: permission denied for function set_telemetry_opt_out')) as t (actor, arg, expected);  -- service_role: issue 17 item 7
 
 -- Opting out through the table (PostgREST upsert on prompt_user_preferences) anonymises too.
 select is(pg_temp.attempt('admin', $$insert into public.prompt_user_preferences (telemetry_opt_out) values (true)$$, keep => true),

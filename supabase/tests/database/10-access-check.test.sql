@@ -30,7 +30,8 @@ select t.actor, t.claims, t.answer, pg_temp.check_access(t.actor, t.claims) as r
         ('learner', '{}', '{"has_access": true, "reason": "active_cohort_member", "cohort_ids": ["cohort-2026-spring"]}'),
         ('learner', '{"email": "Learner@EXAMPLE.com"}',
          '{"has_access": true, "reason": "active_cohort_member", "cohort_ids": ["cohort-2026-spring"]}'),
-        ('learner', '{"email": null}', '{"has_access": false, "reason": "not_a_member", "cohort_ids": []}'),
+        -- The account's confirmed e-mail decides, not the claim (issue 17 item 1; was not_a_member).
+        ('learner', '{"email": null}', '{"has_access": true, "reason": "active_cohort_member", "cohort_ids": ["cohort-2026-spring"]}'),
         ('optout', '{}', '{"has_access": true, "reason": "active_cohort_member", "cohort_ids": ["cohort-2026-spring"]}'),
         ('outsider', '{}', '{"has_access": false, "reason": "not_a_member", "cohort_ids": []}'),
         ('usermeta', '{}', '{"has_access": false, "reason": "not_a_member", "cohort_ids": []}'),
@@ -41,7 +42,7 @@ select is(c.result -> 'answer', c.answer, format('%s %s: %s', c.actor, c.claims,
 select is(c.result -> 'audit',
           jsonb_build_array(jsonb_build_object(
               'user_id', u.id,
-              'email', case when c.claims ? 'email' then c.claims -> 'email' else to_jsonb(u.email) end,
+              'email', to_jsonb(u.email),  -- the confirmed e-mail, whatever the claim says
               'decision', case when (c.answer ->> 'has_access')::boolean then 'granted' else 'denied' end,
               'reason', c.answer -> 'reason', 'cohort_ids', c.answer -> 'cohort_ids', 'created_at', now())),
           format('%s %s: exactly one audit row, %s', c.actor, c.claims, c.answer ->> 'reason'))

@@ -6,6 +6,11 @@ begin;
 \ir _helpers.psql
 select plan(50);
 
+-- Two of the members synced below have confirmed Auth accounts (access follows the confirmed e-mail).
+insert into auth.users (id, email, email_confirmed_at) values
+    ('00000000-0000-4000-c011-000000000001', 'a.one@example.org', now()),
+    ('00000000-0000-4000-c011-000000000005', 'e.five@example.org', now());
+
 /** Apply a delivery as the service role. */
 create function pg_temp.sync(delivery text, payload jsonb)
     returns jsonb
@@ -60,14 +65,14 @@ insert into summaries values ('noop', pg_temp.sync('d-noop', pg_temp.payload('co
     ["Mara.Jones@EXAMPLE.org", "Mara", "Jones", "circle-2001"],
     ["sam.okafor@example.org", "Sam", "Okafor", "circle-2002", " Active "],
     ["revoked@example.com", "Rita", "Revoked", "circle-1004", "revoked"]]$$)));
-select is(pg_temp.counts(summary), '{"status": "succeeded", "total_rows": 5, "inserted_count": 0, "updated_count": 0,
+select is(pg_temp.counts(summary), '{"status": "success", "total_rows": 5, "inserted_count": 0, "updated_count": 0,
           "unchanged_count": 5, "deactivated_count": 0, "replayed": false}', 'an unchanged snapshot: 5 unchanged')
   from summaries where step = 'noop';
 select is(pg_temp.row_versions('cohort-2026-spring'), (select versions from before where step = 'seed'),
           '... no row was written (ctid, xmin, updated_at, last_synced_at unchanged)');
-select results_eq($$select delivery_id, cohort_id, mode, status, finished_at is not null from public.course_cohort_sync_runs
+select results_eq($$select delivery_id, cohort_id, mode, status::text, finished_at is not null from public.course_cohort_sync_runs
                      where id = (select (summary ->> 'run_id')::uuid from summaries where step = 'noop')$$,
-                  $$values ('d-noop', 'cohort-2026-spring', 'snapshot', 'succeeded', true)$$, '... and the run is recorded');
+                  $$values ('d-noop', 'cohort-2026-spring', 'snapshot', 'success', true)$$, '... and the run is recorded');
 
 -- A new cohort: inserted, normalised.
 insert into summaries values ('insert', pg_temp.sync('d-insert', pg_temp.payload('cohort-test', 'snapshot', $$[
@@ -75,7 +80,7 @@ insert into summaries values ('insert', pg_temp.sync('d-insert', pg_temp.payload
     ["b.two@example.org", " Bob ", "Two", "c-2"],
     ["c.three@example.org", "Cy", "Three"],
     ["d.four@example.org", "", null, "c-4"]]$$)));
-select is(pg_temp.counts(summary), '{"status": "succeeded", "total_rows": 4, "inserted_count": 4, "updated_count": 0,
+select is(pg_temp.counts(summary), '{"status": "success", "total_rows": 4, "inserted_count": 4, "updated_count": 0,
           "unchanged_count": 0, "deactivated_count": 0, "replayed": false}', 'a snapshot of a new cohort: 4 inserted')
   from summaries where step = 'insert';
 select results_eq($$select email::text, first_name, last_name, circle_member_id, status, revoked_at
@@ -85,7 +90,7 @@ select results_eq($$select email::text, first_name, last_name, circle_member_id,
                            ('c.three@example.org', 'Cy', 'Three', null, 'active', null),
                            ('d.four@example.org', null, null, 'c-4', 'active', null)$$,
                   '... stored trimmed, e-mails lower-cased, blanks as null');
-select is(pg_temp.call_as('outsider', 'select public.check_prompt_access()', '{"email": "A.One@example.org"}') ->> 'reason',
+select is(pg_temp.call_as('outsider', 'select public.check_prompt_access()', '{"sub": "00000000-0000-4000-c011-000000000001", "email": "A.One@example.org"}') ->> 'reason',
           'active_cohort_member', '... and the new member has access');
 
 -- The same delivery again (also the seed's): the first summary, replayed, nothing applied twice.
@@ -107,7 +112,7 @@ insert into summaries values ('delta', pg_temp.sync('d-delta', pg_temp.payload('
     ["C.Three@example.org", "Cy", "Three"],
     ["e.five@example.org", "Eve", "Five", "c-5"],
     ["d.four@example.org", null, null, "c-4", "inactive"]]$$)));
-select is(pg_temp.counts(summary), '{"status": "succeeded", "total_rows": 4, "inserted_count": 1, "updated_count": 2,
+select is(pg_temp.counts(summary), '{"status": "success", "total_rows": 4, "inserted_count": 1, "updated_count": 2,
           "unchanged_count": 1, "deactivated_count": 0, "replayed": false}', 'a delta: 1 inserted, 2 updated, 1 unchanged')
   from summaries where step = 'delta';
 select is(pg_temp.row_versions('cohort-test') -> 'a.one@example.org', (select versions -> 'a.one@example.org' from before where step = 'insert'),
@@ -127,7 +132,7 @@ insert into before values ('snapshot', pg_temp.row_versions('cohort-test'));
 select is(pg_temp.counts(pg_temp.sync('d-snapshot', pg_temp.payload('cohort-test', 'snapshot', $$[
               ["a.one@example.org", "Ann", "One", "c-1"], ["b.two@example.org", "Bob", "Twofold", "c-2"],
               ["c.three@example.org", "Cy", "Three"]]$$))),
-          '{"status": "succeeded", "total_rows": 3, "inserted_count": 0, "updated_count": 0, "unchanged_count": 3,
+          '{"status": "success", "total_rows": 3, "inserted_count": 0, "updated_count": 0, "unchanged_count": 3,
             "deactivated_count": 2, "replayed": false}', 'a snapshot without d and e: 2 of 5 deactivated');
 select is(pg_temp.members('cohort-test'), '[["a.one@example.org", "active", null], ["b.two@example.org", "active", null],
           ["c.three@example.org", "active", null], ["d.four@example.org", "inactive", true], ["e.five@example.org", "inactive", true]]',
@@ -135,7 +140,7 @@ select is(pg_temp.members('cohort-test'), '[["a.one@example.org", "active", null
 select is(pg_temp.row_versions('cohort-test') - 'd.four@example.org' - 'e.five@example.org',
           (select versions - 'd.four@example.org' - 'e.five@example.org' from before where step = 'snapshot'),
           '... and the three listed, unchanged members are not written');
-select is(pg_temp.call_as('outsider', 'select public.check_prompt_access()', '{"email": "e.five@example.org"}') ->> 'reason',
+select is(pg_temp.call_as('outsider', 'select public.check_prompt_access()', '{"sub": "00000000-0000-4000-c011-000000000005", "email": "e.five@example.org"}') ->> 'reason',
           'membership_inactive', '... and lose access');
 select is(pg_temp.counts(pg_temp.sync('d-half', pg_temp.payload('cohort-2026-spring', 'snapshot', $$[
               ["learner@example.com", "Lena", "Learner", "circle-1002"], ["optout@example.com", "Oli", "Optout", "circle-1005"]]$$)))
@@ -195,8 +200,8 @@ select is(pg_temp.sync('d-retry', pg_temp.payload('cohort-test', 'delta', '[["h.
           '1', '... a retry of that delivery id is applied');
 select is(pg_temp.sync('d-retry', pg_temp.payload('cohort-test', 'delta', '[["h.eight@example.org"]]')) ->> 'replayed',
           'true', '... and a further retry is a replay');
-select results_eq($$select status, error_message from public.course_cohort_sync_runs where delivery_id = 'd-retry' order by status$$,
-                  $$values ('failed', 'timeout'), ('succeeded', null)$$, '... two run rows: the failure and the success');
+select results_eq($$select status::text, error_message from public.course_cohort_sync_runs where delivery_id = 'd-retry' order by status$$,
+                  $$values ('failed', 'timeout'), ('success', null)$$, '... two run rows: the failure and the success');
 
 -- Malformed deliveries.
 select pg_temp.expect('service_role', t.what, format('select public.sync_cohort_members(%L, %L)', t.delivery, t.payload), '22023: ' || t.message)
