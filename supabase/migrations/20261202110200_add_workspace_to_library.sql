@@ -132,8 +132,10 @@ create function private.set_lesson_workspace()
     set search_path = ''
 as $$
 begin
+    -- For API users an unknown module leaves no workspace, so RLS refuses the write exactly as it
+    -- refuses a module of a workspace the caller cannot write (a foreign-key error would tell them apart).
     new.workspace_id := coalesce((select m.workspace_id from public.prompt_modules m where m.id = new.module_id),
-                                 new.workspace_id);
+                                 case when private.is_trusted_caller() then new.workspace_id end);
     return new;
 end;
 $$;
@@ -168,12 +170,19 @@ begin
             new.workspace_id := coalesce(new.workspace_id,
                                          (select m.workspace_id from public.prompt_modules m where m.id = new.module_id));
         end if;
-        new.workspace_id := coalesce(new.workspace_id, private.default_workspace_id());
+        -- For API users an unknown module leaves no workspace (RLS refuses the row), so it is refused
+        -- exactly like a module of a workspace they cannot see.
+        if new.module_id is null or private.is_trusted_caller() then
+            new.workspace_id := coalesce(new.workspace_id, private.default_workspace_id());
+        end if;
     elsif new.workspace_id is distinct from old.workspace_id then
         raise exception 'a prompt never moves to another workspace' using errcode = 'PT409';
     end if;
+    -- Only said to callers who can see the workspace: to anyone else RLS refuses the row, as for
+    -- a workspace that does not exist.
     if new.module_id is null
-       and exists (select 1 from public.workspaces w where w.id = new.workspace_id and w.kind = 'course') then
+       and exists (select 1 from public.workspaces w where w.id = new.workspace_id and w.kind = 'course')
+       and (private.is_trusted_caller() or private.workspace_role(new.workspace_id) is not null) then
         raise exception 'a prompt in a course workspace belongs to a module' using errcode = '23514',
             hint = 'Give module_id.';
     end if;
