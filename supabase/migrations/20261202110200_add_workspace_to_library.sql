@@ -75,6 +75,8 @@ $$;
 alter table public.prompts
     alter column workspace_id set not null,
     alter column module_id drop not null,
+    -- With module_id null the (lesson_id, module_id) foreign key is not checked: a lesson needs a module.
+    add constraint prompts_lesson_id_module_id_check check (lesson_id is null or module_id is not null),
     drop constraint prompts_module_id_slug_key,
     add constraint prompts_workspace_id_slug_key unique (workspace_id, slug),
     add constraint prompts_workspace_id_fkey
