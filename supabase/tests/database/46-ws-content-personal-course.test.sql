@@ -8,7 +8,7 @@
 begin;
 \ir _helpers.psql
 \ir _workspace_helpers.psql
-select plan(541);
+select plan(545);
 
 -- Personal workspace -----------------------------------------------------------------------------------
 select pg_temp.ws_matrix(m.tbl, m.cells, 'anon stranger a-owner solo padmin jwtadmin cohort service_role')
@@ -200,8 +200,9 @@ select is(pg_temp.landed('padmin', $$insert into public.prompt_lessons (module_i
           'wsc-a', 'padmin: a lesson is in its module''s workspace, whatever workspace_id is sent');
 
 select pg_temp.ws_matrix('prompts', array[
-    -- No workspace, no module: the default course workspace, which requires a module.
-    ['insert (no workspace, no module)', '!23514 !23514 !23514',
+    -- No workspace, no module: the default course workspace, which requires a module (said to
+    -- those who can see it; c-contrib cannot write it, so RLS refuses first).
+    ['insert (no workspace, no module)', 'rls !23514 !23514',
      $$insert into public.prompts (slug, title) values ('nowhere', 'N')$$],
     ['insert (course c, no module)', '!23514 !23514 !23514',
      $$insert into public.prompts (workspace_id, slug, title) values ('e0000000-0000-4000-a000-00000000000c', 'nomodule', 'N')$$],
@@ -226,6 +227,12 @@ select pg_temp.ws_matrix('prompts', array[
      $$update public.prompts set module_id = 'e1000000-0000-4000-a000-0000000000c1' where id = 'e3000000-0000-4000-a000-0000000000a1'$$],
     ['update (a prompt of a into a lesson of another module)', '!23503 !23503',
      $$update public.prompts set lesson_id = 'e2000000-0000-4000-a000-0000000000a2' where id = 'e3000000-0000-4000-a000-0000000000a1'$$],
+    -- Without a module the (lesson_id, module_id) key is not checked, so a check asks for the module.
+    ['insert (a lesson of a, no module)', '!23514 !23514',
+     $$insert into public.prompts (workspace_id, lesson_id, slug, title)
+       values ('e0000000-0000-4000-a000-00000000000a', 'e2000000-0000-4000-a000-0000000000a1', 'nomodule', 'N')$$],
+    ['update (a lesson, no module)', '!23514 !23514',
+     $$update public.prompts set lesson_id = 'e2000000-0000-4000-a000-0000000000a1' where id = 'e3000000-0000-4000-a000-0000000000a2'$$],
     ['update (workspace_id)', 'denied !PT409',
      $$update public.prompts set workspace_id = 'e0000000-0000-4000-a000-00000000000c' where id = 'e3000000-0000-4000-a000-0000000000a5'$$]],
     'padmin service_role');
