@@ -84,6 +84,8 @@ alter table public.prompts enable trigger prompts_set_updated_at;
 alter table public.prompts
     alter column workspace_id set not null,
     alter column module_id drop not null,
+    -- With module_id null the (lesson_id, module_id) foreign key is not checked: a lesson needs a module.
+    add constraint prompts_lesson_id_module_id_check check (lesson_id is null or module_id is not null),
     drop constraint prompts_module_id_slug_key,
     add constraint prompts_workspace_id_slug_key unique (workspace_id, slug),
     add constraint prompts_workspace_id_fkey
@@ -141,8 +143,10 @@ create function private.set_lesson_workspace()
     set search_path = ''
 as $$
 begin
+    -- For API users an unknown module leaves no workspace, so RLS refuses the write exactly as it
+    -- refuses a module of a workspace the caller cannot write (a foreign-key error would tell them apart).
     new.workspace_id := coalesce((select m.workspace_id from public.prompt_modules m where m.id = new.module_id),
-                                 new.workspace_id);
+                                 case when private.is_trusted_caller() then new.workspace_id end);
     return new;
 end;
 $$;
@@ -177,7 +181,11 @@ begin
             new.workspace_id := coalesce(new.workspace_id,
                                          (select m.workspace_id from public.prompt_modules m where m.id = new.module_id));
         end if;
-        new.workspace_id := coalesce(new.workspace_id, private.default_workspace_id());
+        -- For API users an unknown module leaves no workspace (RLS refuses the row), so it is refused
+        -- exactly like a module of a workspace they cannot see.
+        if new.module_id is null or private.is_trusted_caller() then
+            new.workspace_id := coalesce(new.workspace_id, private.default_workspace_id());
+        end if;
     elsif new.workspace_id is distinct from old.workspace_id then
         raise exception 'a prompt never moves to another workspace' using errcode = 'PT409';
     end if;

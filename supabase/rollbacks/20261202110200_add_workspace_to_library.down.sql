@@ -158,6 +158,7 @@ alter table public.prompts
     drop constraint if exists prompts_module_id_workspace_id_fkey,
     drop constraint if exists prompts_workspace_id_fkey,
     drop constraint if exists prompts_workspace_id_slug_key,
+    drop constraint if exists prompts_lesson_id_module_id_check,
     add constraint prompts_module_id_slug_key unique (module_id, slug),
     alter column module_id set not null;
 comment on column public.prompts.module_id is null;
