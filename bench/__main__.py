@@ -3,7 +3,7 @@ benchmark against it, print a table and write bench/results/latest.json.
 
   python -m bench                     # default scale 1 (contract sizes); ~5 minutes on 2 cores
   python -m bench --scale 0.01        # a quick run while developing
-  python -m bench --only read,access  # a subset (read, access, ingest, sync, functions)
+  python -m bench --only read,access  # a subset (read, access, ingest, sync, functions, workspaces)
   python -m bench --keep              # keep the loaded cluster; reuse it with --cluster NAME
 
 Every figure is measured against a baseline in the same run; targets are reported, not enforced.
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import access_check, cohort_sync, functions, ingest, read_path
+from bench import access_check, cohort_sync, functions, ingest, read_path, workspaces
 from bench.common import Results
 from bench.generate import Dataset, Loader, Sizes
 from devstack import settings
@@ -36,6 +36,7 @@ BENCHMARKS = {
     "ingest": ingest.run,
     "sync": cohort_sync.run,
     "functions": functions.run,
+    "workspaces": workspaces.run,
 }
 RESULTS = Path(__file__).with_name("results") / "latest.json"
 
@@ -69,14 +70,15 @@ def server_info(url: str) -> dict:
 
 
 def print_table(results: Results) -> str:
-    header = ["group", "metric", "median", "p95", "runs", "baseline", "ratio", "target", "met"]
+    header = ["group", "metric", "median", "p95", "runs", "baseline", "ratio", "overhead", "target", "met"]
     rows = []
     for m in results.metrics:
         fmt = (lambda v: f"{v:.3f} {m.unit}") if m.unit != "s" else (lambda v: f"{v:.2f} s")
         rows.append([
             m.group, m.name, fmt(m.median), fmt(m.p95) if m.p95 is not None else "", str(m.runs),
             (f"{fmt(m.baseline_median)} ({m.baseline_name})" if m.baseline_median is not None else ""),
-            f"{m.ratio:.2f}" if m.ratio is not None else "", m.target or "",
+            f"{m.ratio:.2f}" if m.ratio is not None else "",
+            fmt(m.extra["overhead_ms"]) if "overhead_ms" in m.extra else "", m.target or "",
             {True: "yes", False: "NO", None: ""}[m.met],
         ])
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
@@ -87,15 +89,16 @@ def print_table(results: Results) -> str:
 
 
 def markdown_table(results: Results) -> str:
-    out = ["| benchmark | median | p95 | runs | baseline (median) | ratio | target | met |",
-           "|---|---|---|---|---|---|---|---|"]
+    out = ["| benchmark | median | p95 | runs | baseline (median) | ratio | overhead | target | met |",
+           "|---|---|---|---|---|---|---|---|---|"]
     for m in results.metrics:
         unit = " s" if m.unit == "s" else " ms"
         fmt = (lambda v: f"{v:.2f}{unit}") if m.unit == "s" else (lambda v: f"{v:.3f}{unit}")
         out.append("| " + " | ".join([
             f"{m.group}: {m.name}", fmt(m.median), fmt(m.p95) if m.p95 is not None else "", str(m.runs),
             f"{m.baseline_name}: {fmt(m.baseline_median)}" if m.baseline_median is not None else "",
-            f"{m.ratio:.2f}" if m.ratio is not None else "", m.target or "",
+            f"{m.ratio:.2f}" if m.ratio is not None else "",
+            fmt(m.extra["overhead_ms"]) if "overhead_ms" in m.extra else "", m.target or "",
             {True: "yes", False: "**no**", None: ""}[m.met]]) + " |")
     return "\n".join(out)
 

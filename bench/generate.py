@@ -1,7 +1,13 @@
-"""Load a throwaway database to the contract's sizes (§6) with COPY, reproducibly by seed.
+"""Load a throwaway database to the contract's sizes (§6, §8) with COPY, reproducibly by seed.
 
-At scale 1: 100 modules x 10 lessons, 100k prompts, 1M versions (10 per prompt on average),
-100k cohort members (80k people in 40 cohorts), 10M usage-log rows. `--scale` multiplies every
+At scale 1, v1 (§6): the default course workspace with 100 modules x 10 lessons, 100k prompts and
+1M versions (10 per prompt on average); 100k cohort members (80k people in 40 cohorts), 10M
+usage-log rows. v2 (§8): 10k team and course workspaces (90% team, 10% course with two modules
+each, bound to one or two cohorts, 1% soft-deleted) with ~12 members each (one owner, other roles
+mixed), a personal workspace for every user, and 900k more prompts (1.5 versions each, 80%
+published): 10% in personal libraries, the rest over the shared workspaces with a skewed size
+(one "big" workspace holds 2%). Four bench users are members of 1, 10, 100 and 1000 shared
+workspaces (various roles; viewer of the benchmark's target workspace). `--scale` multiplies every
 size; `--seed` makes the data identical from run to run (ids are derived from counters, all
 choices from one `random.Random(seed)`).
 
@@ -12,7 +18,10 @@ How it loads fast, and why the data still satisfies every rule the database enfo
   numbering, the current-version guard, the usage-log version stamp) and the foreign-key
   triggers do not fire. The generator writes what those triggers would have written (gap-free
   version numbers from 1, `current_version_id` -> a published version of the same prompt,
-  `version_id` = the prompt's current version, `source_hash` as the sync RPC computes it), and
+  `version_id` = the prompt's current version, `source_hash` as the sync RPC computes it, one
+  personal workspace per user with the user as its only member and owner, an owner for every
+  shared workspace, the default course workspace, a prompt's and usage event's workspace = its
+  module's / prompt's), and
   `check_invariants()` proves it afterwards with set-based queries, including an anti-join for
   every foreign key in the schema. CHECK constraints are not triggers: they are enforced as usual.
 - prompt_usage_logs' indexes are dropped before its COPY and rebuilt after (a sort-based build
@@ -22,6 +31,7 @@ How it loads fast, and why the data still satisfies every rule the database enfo
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import random
 import time
@@ -36,10 +46,15 @@ import psycopg
 NOW = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
 
 # id "kinds" (the second group of every generated uuid)
-K_USER, K_MODULE, K_LESSON, K_PROMPT, K_VERSION, K_MEMBER, K_SPECIAL = range(1, 8)
+K_USER, K_MODULE, K_LESSON, K_PROMPT, K_VERSION, K_MEMBER, K_SPECIAL, K_WORKSPACE = range(1, 9)
+
+# Memberships of the four bench users (capped at the number of shared workspaces).
+MEMBERSHIP_LEVELS = (1, 10, 100, 1000)
+ROLE_CYCLE = ("viewer", "contributor", "viewer", "approver", "admin", "viewer", "owner")
 
 LOADED_TABLES = [
-    "auth.users", "public.prompt_admins", "public.prompt_user_preferences",
+    "auth.users", "public.workspaces", "public.workspace_members", "public.workspace_cohorts",
+    "public.workspace_invitations", "public.prompt_admins", "public.prompt_user_preferences",
     "public.course_cohort_members", "public.prompt_modules", "public.prompt_lessons",
     "public.prompts", "public.prompt_versions", "public.prompt_usage_logs",
 ]
@@ -71,6 +86,8 @@ class Sizes:
     people: int
     cohorts: int
     usage_logs: int
+    shared_workspaces: int = 0
+    workspace_prompts: int = 0
 
     @classmethod
     def for_scale(cls, scale: float) -> "Sizes":
@@ -86,6 +103,8 @@ class Sizes:
             people=round(members * 0.8),
             cohorts=max(2, round(40 * scale)),
             usage_logs=max(1000, round(10_000_000 * scale)),
+            shared_workspaces=max(20, round(10_000 * scale)),
+            workspace_prompts=max(1800, round(900_000 * scale)),
         )
 
 
@@ -103,6 +122,11 @@ class Dataset:
     module_prompt_id: str = ""                       # a visible prompt of that module
     visible_prompt_ids: list[str] = field(default_factory=list)
     hidden_prompt_ids: list[str] = field(default_factory=list)  # drafts/deleted (dropped on ingest)
+    default_workspace_id: str = ""
+    target_workspace: dict = field(default_factory=dict)   # {id, published}: a team workspace, ~80 prompts
+    big_workspace: dict = field(default_factory=dict)      # {id, published}: 2% of the shared prompts
+    workspace_prompt_id: str = ""                          # a visible prompt of the target workspace
+    ws_members: list[dict] = field(default_factory=list)   # {id, email, memberships}, one per level
     timings: dict = field(default_factory=dict)      # seconds per load step
     counts: dict = field(default_factory=dict)
 
@@ -145,7 +169,11 @@ class Loader:
         self.person_users: list[tuple[str, str]] = []  # (user id, email) per person
         self.opted_out: set[int] = set()
         self.active_people: list[int] = []
-        self.visible: list[tuple[str, str]] = []  # (prompt id, current version id)
+        self.visible: list[tuple[str, str]] = []  # (prompt id, current version id), course library
+        self.all_users: list[str] = []             # every auth user id, in load order
+        self.ws_default = make_uuid(K_WORKSPACE, 0)
+        self.ws_shared: list[dict] = []            # {id, kind, deleted, owner, members {uid: role}, modules}
+        self.ws_member_sets: dict[int, list[tuple[int, str]]] = {}  # level -> [(shared index, role)]
 
     # -- COPY helpers ----------------------------------------------------------------------
     def _copy(self, cur: psycopg.Cursor, table: str, columns: list[str], rows) -> int:
@@ -178,9 +206,14 @@ class Loader:
         ]
         self.data.admin = {"id": special[0][0], "email": special[0][1]}
         self.data.outsider = {"id": special[1][0], "email": special[1][1]}
+        levels = list(dict.fromkeys(min(n, s.shared_workspaces) for n in MEMBERSHIP_LEVELS))
+        members = [(make_uuid(K_SPECIAL, 10 + n), f"ws-member-{n}@bench.example.org") for n in levels]
+        self.data.ws_members = [{"id": uid, "email": email, "memberships": n}
+                                for (uid, email), n in zip(members, levels)]
         self.person_users = [(make_uuid(K_USER, p), f"learner{p}@bench.example.org") for p in range(s.people)]
         meta = '{"provider": "email", "providers": ["email"]}'
-        for uid, email in special + self.person_users:
+        self.all_users = [uid for uid, _ in special + members + self.person_users]
+        for uid, email in special + members + self.person_users:
             yield (f"{uid}\tauthenticated\tauthenticated\t{email}\t{created}\t{meta}\t{{}}\t"
                    f"{created}\t{created}\n")
 
@@ -217,11 +250,83 @@ class Loader:
                    f"{ts(synced - timedelta(days=30))}\t{ts(synced)}\n")
         self.active_people = sorted(active)
 
+    def plan_workspaces(self) -> None:
+        """Shared workspaces (90% team, 10% course, 1% soft-deleted), their members and the bench
+        users' memberships. Index 1 is the "big" workspace, index 2 the target of the list reads."""
+        s = self.sizes
+        rng = self.rng
+        n_modules = s.modules
+        for k in range(s.shared_workspaces):
+            kind = "course" if k % 10 == 0 else "team"
+            owner = self.person_users[rng.randrange(s.people)][0]
+            members = {owner: "owner"}
+            for _ in range(rng.randint(2, 20)):
+                draw = rng.random()
+                role = ("viewer" if draw < 0.5 else "contributor" if draw < 0.75 else "approver" if draw < 0.83
+                        else "admin" if draw < 0.95 else "owner")
+                members.setdefault(self.person_users[rng.randrange(s.people)][0], role)
+            modules = []
+            if kind == "course":
+                modules = [make_uuid(K_MODULE, n_modules), make_uuid(K_MODULE, n_modules + 1)]
+                n_modules += 2
+            self.ws_shared.append({"id": make_uuid(K_WORKSPACE, 1 + k), "kind": kind, "owner": owner,
+                                   "deleted": k >= 3 and k % 100 == 55, "members": members,
+                                   "modules": modules, "cohorts": sorted({k % s.cohorts, (k * 7) % s.cohorts})
+                                   if kind == "course" else []})
+        others = list(range(3, s.shared_workspaces))
+        rng.shuffle(others)
+        order = [2, 1] + others  # nested sets: every level contains the smaller ones
+        for member in self.data.ws_members:
+            n = member["memberships"]
+            picked = [(k, "viewer" if k in (1, 2) else ROLE_CYCLE[j % len(ROLE_CYCLE)])
+                      for j, k in enumerate(order[:n])]
+            self.ws_member_sets[n] = picked
+            for k, role in picked:
+                self.ws_shared[k]["members"][member["id"]] = role
+        self.data.default_workspace_id = self.ws_default
+        self.data.target_workspace = {"id": self.ws_shared[2]["id"]}
+        self.data.big_workspace = {"id": self.ws_shared[1]["id"]}
+
+    def personal_workspace_id(self, u: int) -> str:
+        return make_uuid(K_WORKSPACE, 1 + self.sizes.shared_workspaces + u)
+
+    def workspaces(self):
+        created = NOW - timedelta(days=500)
+        c = ts(created)
+        yield (f"{self.ws_default}\tcourse\tCourse library\tThe course's prompt library (v1).\tcourse\t\\N\tt\tf\t"
+               f"\\N\t\\N\t{c}\t{c}\t\\N\n")
+        for k, ws in enumerate(self.ws_shared):
+            deleted = ts(NOW - timedelta(days=3)) if ws["deleted"] else "\\N"
+            yield (f"{ws['id']}\t{ws['kind']}-{k}\t{ws['kind'].title()} workspace {k}\t\\N\t{ws['kind']}\t\\N\tf\t"
+                   f"{'t' if k % 20 == 7 else 'f'}\t{ws['owner']}\t{ws['owner']}\t{c}\t{c}\t{deleted}\n")
+        for u, uid in enumerate(self.all_users):
+            yield (f"{self.personal_workspace_id(u)}\tu-{uid.replace('-', '')}\tPersonal library\t\\N\tpersonal\t"
+                   f"{uid}\tf\tf\t{uid}\t{uid}\t{c}\t{c}\t\\N\n")
+
+    def workspace_members(self):
+        c = ts(NOW - timedelta(days=500))
+        for ws in self.ws_shared:
+            for uid, role in ws["members"].items():
+                yield f"{ws['id']}\t{uid}\t{role}\t{ws['owner']}\t{ws['owner']}\t{c}\t{c}\n"
+        for u, uid in enumerate(self.all_users):
+            yield f"{self.personal_workspace_id(u)}\t{uid}\towner\t{uid}\t{uid}\t{c}\t{c}\n"
+
+    def workspace_cohorts(self):
+        c = ts(NOW - timedelta(days=500))
+        for ws in self.ws_shared:
+            for cohort in ws["cohorts"]:
+                yield f"{ws['id']}\tcohort-{cohort:03d}\t{ws['owner']}\t{c}\n"
+
     def modules(self):
         s = self.sizes
         created = ts(NOW - timedelta(days=800))
         for m in range(s.modules):
-            yield f"{make_uuid(K_MODULE, m)}\tmodule-{m}\tModule {m}\tWhat module {m} covers.\t{m + 1}\t{created}\t{created}\n"
+            yield (f"{make_uuid(K_MODULE, m)}\t{self.ws_default}\tmodule-{m}\tModule {m}\tWhat module {m} covers.\t"
+                   f"{m + 1}\t{created}\t{created}\n")
+        for ws in self.ws_shared:
+            for j, module in enumerate(ws["modules"]):
+                yield (f"{module}\t{ws['id']}\tmodule-{j}\tModule {j}\tWhat module {j} covers.\t{j + 1}\t"
+                       f"{created}\t{created}\n")
 
     def lessons(self):
         s = self.sizes
@@ -229,27 +334,29 @@ class Loader:
         for m in range(s.modules):
             for le in range(s.lessons_per_module):
                 n = m * s.lessons_per_module + le
-                yield (f"{make_uuid(K_LESSON, n)}\t{make_uuid(K_MODULE, m)}\tlesson-{le}\t"
+                yield (f"{make_uuid(K_LESSON, n)}\t{make_uuid(K_MODULE, m)}\t{self.ws_default}\tlesson-{le}\t"
                        f"Lesson {le} of module {m}\t\\N\t{le + 1}\t{created}\t{created}\n")
 
     def prompts_and_versions(self):
-        """Plan every prompt and its versions (kept in memory: ~100k small tuples at scale 1)."""
+        """Plan every prompt and its versions (kept in memory: small tuples, ~1M at scale 1).
+        First the course library (as v1), then the team, course and personal workspaces' prompts."""
         s = self.sizes
         rng = self.rng
         per_module = -(-s.prompts // s.modules)
+        admin = self.data.admin["id"]
         plan = []
         next_version = 0
         for i in range(s.prompts):
             module, pos = i % s.modules, i // s.modules + 1
+            lesson = module * s.lessons_per_module + min(s.lessons_per_module - 1,
+                                                         (pos - 1) * s.lessons_per_module // per_module)
             # 10 versions on average, paired deviations keep the total exact
             if i % 2 == 0:
                 dev = rng.randint(-9, 9) if i + 1 < s.prompts else 0
                 count = 10 + dev
             else:
                 count = 10 - dev
-            draw = rng.random()
-            status = "published" if draw < 0.85 else ("draft" if draw < 0.95 else "archived")
-            deleted = rng.random() < 0.02
+            status, deleted = self._status(0.85)
             if status == "draft":
                 published_upto, current = 0, None
             else:
@@ -257,17 +364,63 @@ class Loader:
                 published_upto = count - 1 if (count > 1 and rng.random() < 0.3) else count
                 current = published_upto if (published_upto == 1 or rng.random() >= 0.1) \
                     else rng.randint(1, published_upto - 1)
-            plan.append((i, module, pos, count, status, deleted, published_upto, current, next_version))
+            plan.append((i, self.ws_default, make_uuid(K_MODULE, module), make_uuid(K_LESSON, lesson), pos, count,
+                         status, deleted, published_upto, current, next_version, admin, True))
+            next_version += count
+        # Workspace prompts: 10% in personal libraries (10 each, every 8th person), the rest over the
+        # shared workspaces, sized by a heavy-tailed weight; the big one gets 2%, the target one
+        # the mean weight (~80 prompts at scale 1).
+        weights = [rng.paretovariate(1.5) for _ in self.ws_shared]
+        weights[1], weights[2] = 0.0, 3.0
+        cumulative, total = [], 0.0
+        for w in weights:
+            total += w
+            cumulative.append(total)
+        positions: dict[str, int] = {}
+        published_in: dict[str, int] = {}
+        personal = s.workspace_prompts // 10
+        person_index = {uid: u for u, uid in enumerate(self.all_users)}
+        for j in range(s.workspace_prompts):
+            i = s.prompts + j
+            module = None
+            if j < personal:
+                uid = self.person_users[(j // 10 * 8) % s.people][0]
+                ws_id, author = self.personal_workspace_id(person_index[uid]), uid
+            else:
+                if rng.random() < 0.02:
+                    ws = self.ws_shared[1]
+                else:
+                    ws = self.ws_shared[bisect.bisect_left(cumulative, rng.random() * total)]
+                ws_id, author = ws["id"], ws["owner"]
+                if ws["modules"]:
+                    module = ws["modules"][j % 2]
+            pos = positions[ws_id] = positions.get(ws_id, 0) + 1
+            count = 1 + j % 2
+            status, deleted = self._status(0.80)
+            if status == "draft":
+                published_upto, current = 0, None
+            else:
+                published_upto = 1 if (count == 2 and rng.random() < 0.3) else count
+                current = published_upto
+            if status == "published" and not deleted:
+                published_in[ws_id] = published_in.get(ws_id, 0) + 1
+            plan.append((i, ws_id, module, None, pos, count, status, deleted, published_upto, current,
+                         next_version, author, False))
             next_version += count
         self._plan = plan
-        self._per_module = per_module
+        self._published_in = published_in
+
+    def _status(self, published: float) -> tuple[str, bool]:
+        """A prompt's status (published share given, drafts up to 95%, the rest archived) and
+        whether it is soft-deleted (2%)."""
+        draw = self.rng.random()
+        status = "published" if draw < published else ("draft" if draw < 0.95 else "archived")
+        return status, self.rng.random() < 0.02
 
     def prompts(self):
-        s = self.sizes
-        admin = self.data.admin["id"]
-        for (i, module, pos, count, status, deleted, _pub, current, first_v) in self._plan:
-            lesson = module * s.lessons_per_module + min(s.lessons_per_module - 1,
-                                                         (pos - 1) * s.lessons_per_module // self._per_module)
+        target = self.data.target_workspace["id"]
+        for (i, ws_id, module, lesson, pos, count, status, deleted, _pub, current, first_v, author,
+             course) in self._plan:
             created = NOW - timedelta(days=730 - (i % 300), minutes=i % 1440)
             current_id = make_uuid(K_VERSION, first_v + current - 1) if current else None
             published_at = ts(created + timedelta(days=current, hours=1)) if current else "\\N"
@@ -277,20 +430,23 @@ class Loader:
             updated = ts(created + timedelta(days=count + 2))
             pid = make_uuid(K_PROMPT, i)
             if status == "published" and not deleted:
-                self.visible.append((pid, current_id))
-            yield (f"{pid}\t{make_uuid(K_MODULE, module)}\t{make_uuid(K_LESSON, lesson)}\tprompt-{i}\t"
+                if course:
+                    self.visible.append((pid, current_id))
+                elif ws_id == target and not self.data.workspace_prompt_id and pos > 10:
+                    self.data.workspace_prompt_id = pid
+            yield (f"{pid}\t{ws_id}\t{module or chr(92) + 'N'}\t{lesson or chr(92) + 'N'}\tprompt-{i}\t"
                    f"Prompt {i}: {ROLES[i % len(ROLES)]} for {AUDIENCES[i % len(AUDIENCES)]}\t"
                    f"A reusable prompt for {ROLES[i % len(ROLES)]}s.\t{tags}\t{pos}\t{status}\t"
                    f"{current_id or chr(92) + 'N'}\t{published_at}\t{archived_at}\t"
-                   f"{'t' if deleted else 'f'}\t{deleted_at}\t{admin}\t{ts(created)}\t{updated}\n")
+                   f"{'t' if deleted else 'f'}\t{deleted_at}\t{author}\t{ts(created)}\t{updated}\n")
 
     def versions(self):
         rng = self.rng
-        admin = self.data.admin["id"]
         paragraphs = [p.replace("{role}", ROLES[k % len(ROLES)]).replace("{audience}", AUDIENCES[k % len(AUDIENCES)])
                       for k, p in enumerate(PARAGRAPHS)]
         n_par = len(paragraphs)
-        for (i, _module, _pos, count, _status, _deleted, published_upto, _current, first_v) in self._plan:
+        for (i, _ws, _module, _lesson, _pos, count, _status, _deleted, published_upto, _current, first_v, author,
+             course) in self._plan:
             created0 = NOW - timedelta(days=730 - (i % 300), minutes=i % 1440)
             pid = make_uuid(K_PROMPT, i)
             for v in range(1, count + 1):
@@ -298,12 +454,12 @@ class Loader:
                 published = v <= published_upto
                 start = rng.randrange(n_par)
                 body = f"# Prompt {i}, version {v}\\n\\n" + "\\n\\n".join(
-                    paragraphs[(start + k) % n_par] for k in range(2 + (i + v) % 3))
+                    paragraphs[(start + k) % n_par] for k in range(2 + (i + v) % 3 if course else 1 + v))
                 changelog = "Initial version" if v == 1 else f"Revision {v}: tightened the instructions"
                 yield (f"{make_uuid(K_VERSION, first_v + v - 1)}\t{pid}\t{v}\t{body}\t{changelog}\t"
                        f"{'t' if published else 'f'}\t"
                        f"{ts(created + timedelta(hours=1)) if published else chr(92) + 'N'}\t"
-                       f"{admin}\t{ts(created)}\n")
+                       f"{author}\t{ts(created)}\n")
 
     def usage_logs(self):
         s = self.sizes
@@ -311,6 +467,7 @@ class Loader:
         users = [(self.person_users[p][0], p in self.opted_out) for p in self.active_people]
         n_users, n_prompts = len(users), len(self.visible)
         visible = self.visible
+        ws = self.ws_default  # learners' events are on the course library
         span = 360 * 86400
         start = int((NOW - timedelta(days=360)).timestamp())
         step = span / s.usage_logs
@@ -331,13 +488,14 @@ class Loader:
                 uid, meta = "\\N", "\\N"
             else:
                 meta = METADATA[int(a * 40) % 4] if a * 10 % 1 < 0.3 else "\\N"
-            yield f"{uid}\t{pid}\t{vid}\t{action}\t{meta}\t{stamp}\t{stamp}\n"
+            yield f"{uid}\t{pid}\t{vid}\t{ws}\t{action}\t{meta}\t{stamp}\t{stamp}\n"
 
     # -- the load ------------------------------------------------------------------------------
     def load(self) -> Dataset:
         s = self.sizes
-        self.log(f"loading scale {s.scale} (seed {self.data.seed}): {s.prompts:,} prompts, {s.versions:,} versions, "
-                 f"{s.members:,} members, {s.usage_logs:,} usage-log rows")
+        self.log(f"loading scale {s.scale} (seed {self.data.seed}): {s.prompts:,} course prompts, "
+                 f"{s.versions:,} versions, {s.members:,} members, {s.usage_logs:,} usage-log rows, "
+                 f"{s.shared_workspaces:,} team/course workspaces with {s.workspace_prompts:,} more prompts")
         t0 = time.perf_counter()
         with psycopg.connect(self.url, autocommit=False) as conn, conn.cursor() as cur:
             cur.execute("set session_replication_role = replica")
@@ -345,6 +503,16 @@ class Loader:
             cur.execute("truncate table " + ", ".join(LOADED_TABLES) + " cascade")
             self._copy(cur, "auth.users", ["id", "aud", "role", "email", "email_confirmed_at", "raw_app_meta_data",
                                            "raw_user_meta_data", "created_at", "updated_at"], self.users())
+            self.plan_workspaces()
+            self._copy(cur, "public.workspaces",
+                       ["id", "slug", "name", "description", "kind", "personal_user_id", "is_default",
+                        "require_approval", "created_by", "updated_by", "created_at", "updated_at", "deleted_at"],
+                       self.workspaces())
+            self._copy(cur, "public.workspace_members",
+                       ["workspace_id", "user_id", "role", "created_by", "updated_by", "created_at", "updated_at"],
+                       self.workspace_members())
+            self._copy(cur, "public.workspace_cohorts", ["workspace_id", "cohort_id", "created_by", "created_at"],
+                       self.workspace_cohorts())
             cur.execute("insert into public.prompt_admins (user_id, note) values (%s, 'benchmark admin')",
                         (self.data.admin["id"],))
             self._copy(cur, "public.prompt_user_preferences",
@@ -353,13 +521,14 @@ class Loader:
                        ["id", "cohort_id", "email", "first_name", "last_name", "circle_member_id", "status",
                         "revoked_at", "source_hash", "last_synced_at", "created_at", "updated_at"], self.members())
             self._copy(cur, "public.prompt_modules",
-                       ["id", "slug", "title", "description", "position", "created_at", "updated_at"], self.modules())
+                       ["id", "workspace_id", "slug", "title", "description", "position", "created_at", "updated_at"],
+                       self.modules())
             self._copy(cur, "public.prompt_lessons",
-                       ["id", "module_id", "slug", "title", "description", "position", "created_at", "updated_at"],
-                       self.lessons())
+                       ["id", "module_id", "workspace_id", "slug", "title", "description", "position", "created_at",
+                        "updated_at"], self.lessons())
             self.prompts_and_versions()
             self._copy(cur, "public.prompts",
-                       ["id", "module_id", "lesson_id", "slug", "title", "description", "tags", "position", "status",
+                       ["id", "workspace_id", "module_id", "lesson_id", "slug", "title", "description", "tags", "position", "status",
                         "current_version_id", "published_at", "archived_at", "is_deleted", "deleted_at",
                         "created_by", "created_at", "updated_at"], self.prompts())
             self._copy(cur, "public.prompt_versions",
@@ -367,7 +536,8 @@ class Loader:
                         "published_at", "created_by", "created_at"], self.versions())
             rebuild = self._drop_indexes(cur, "public.prompt_usage_logs")
             self._copy(cur, "public.prompt_usage_logs",
-                       ["user_id", "prompt_id", "version_id", "action", "metadata", "occurred_at", "created_at"],
+                       ["user_id", "prompt_id", "version_id", "workspace_id", "action", "metadata", "occurred_at",
+                        "created_at"],
                        self.usage_logs())
             start = time.perf_counter()
             for statement in rebuild:
@@ -426,6 +596,8 @@ class Loader:
         module0_prompts = {make_uuid(K_PROMPT, i) for i in range(0, s.prompts, s.modules)}
         in_module = [pid for pid, _ in self.visible if pid in module0_prompts]
         self.data.module_prompt_id = in_module[len(in_module) // 2]
+        for key in ("target_workspace", "big_workspace"):
+            self.data.__dict__[key]["published"] = self._published_in.get(self.data.__dict__[key]["id"], 0)
         visible = set(self.data.visible_prompt_ids)
         self.data.hidden_prompt_ids = [make_uuid(K_PROMPT, i) for i in range(0, min(s.prompts, 5000))
                                        if make_uuid(K_PROMPT, i) not in visible]
@@ -445,9 +617,30 @@ def check_invariants(url: str, log=print, timings: dict | None = None) -> None:
         "version numbers are 1..n per prompt": """
             select count(*) from (select prompt_id from public.prompt_versions group by prompt_id
                                    having min(version_number) <> 1 or max(version_number) <> count(*)) s""",
-        "usage-log version_id is the prompt's current version": """
+        "usage-log version_id and workspace_id are the prompt's current version and workspace": """
             select count(*) from public.prompt_usage_logs l join public.prompts p on p.id = l.prompt_id
-             where l.version_id is distinct from p.current_version_id""",
+             where l.version_id is distinct from p.current_version_id or l.workspace_id <> p.workspace_id""",
+        "every user has exactly one personal workspace": """
+            select count(*) from auth.users u
+             where (select count(*) from public.workspaces w where w.personal_user_id = u.id) <> 1""",
+        "a personal workspace's only member is its user, as owner": """
+            select count(*) from public.workspace_members m join public.workspaces w on w.id = m.workspace_id
+             where w.kind = 'personal' and (m.user_id <> w.personal_user_id or m.role <> 'owner')""",
+        "every live team and course workspace (but the default one) has an owner": """
+            select count(*) from public.workspaces w
+             where w.kind <> 'personal' and not w.is_default and w.deleted_at is null and not exists (
+                   select 1 from public.workspace_members m where m.workspace_id = w.id and m.role = 'owner')""",
+        "exactly one default course workspace": """
+            select abs(count(*) - 1) from public.workspaces where is_default""",
+        "prompts in course workspaces belong to a module": """
+            select count(*) from public.prompts p join public.workspaces w on w.id = p.workspace_id
+             where w.kind = 'course' and p.module_id is null""",
+        "cohorts bind only to non-default course workspaces": """
+            select count(*) from public.workspace_cohorts c join public.workspaces w on w.id = c.workspace_id
+             where w.kind <> 'course' or w.is_default""",
+        "prompt positions are unique per workspace outside the course library (per module there)": """
+            select count(*) from (select 1 from public.prompts p join public.workspaces w on w.id = p.workspace_id
+                                   where not w.is_default group by p.workspace_id, p.position having count(*) > 1) s""",
         "members' source_hash is what the sync RPC computes": """
             select count(*) from public.course_cohort_members m
              where m.source_hash <> md5(jsonb_build_array(m.email::text, m.first_name, m.last_name,

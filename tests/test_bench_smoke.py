@@ -27,5 +27,6 @@ def test_every_benchmark_runs_at_a_tiny_scale(tmp_path):
     assert results["dataset"]["scale"] == 0.002
     assert results["dataset"]["counts"]["public.prompts"] > 0
     groups = {m["group"] for m in results["metrics"]}
-    assert len(groups) >= 5, groups  # read path, access check, ingest, cohort sync, functions
+    assert len(groups) >= 6, groups  # read path, access check, ingest, cohort sync, functions, workspaces
+    assert "workspaces" in groups, groups
     assert all(m["runs"] > 0 and m["median"] is not None for m in results["metrics"])

@@ -50,6 +50,9 @@ comment on column public.workspaces.require_approval is 'Only approved versions 
 comment on column public.workspaces.deleted_at is 'Soft delete (owners): the workspace and all its content disappear for every API user.';
 
 create unique index workspaces_is_default_key on public.workspaces (is_default) where is_default;
+-- The few soft-deleted workspaces: private.caller_workspace_roles() probes this small index per
+-- membership instead of fetching every workspace row.
+create index workspaces_deleted_idx on public.workspaces (id) where deleted_at is not null;
 create index workspaces_created_by_idx on public.workspaces (created_by);
 
 create trigger workspaces_set_updated_at
@@ -145,7 +148,11 @@ grant execute on function private.caller_active_cohort_ids() to authenticated, s
  *   - in course workspaces, viewer access exists only while PROMPT_MANAGER_ENABLED is on (v1);
  *   - the highest of these wins. `deleted` says the workspace is soft-deleted (content hidden).
  * Security definer: the members policy itself asks this question, so reading members under RLS
- * would recurse; it only ever reads the caller's own rows. PL/pgSQL for a cached plan.
+ * would recurse; it only ever reads the caller's own rows.
+ * Cost (every policy evaluates it once per statement, bench/README.md): PL/pgSQL with a generic
+ * plan cached for the session (a custom plan would be planned again on every call); per
+ * membership one index-only read of the caller's members rows and one probe of the small index of
+ * deleted workspaces; a workspace's kind is only looked at while PROMPT_MANAGER_ENABLED is off.
  */
 create function private.caller_workspace_roles()
     returns table (workspace_id uuid, role public.workspace_role, deleted boolean)
@@ -153,6 +160,7 @@ create function private.caller_workspace_roles()
     stable
     security definer
     set search_path = ''
+    set plan_cache_mode = force_generic_plan
 as $$
 declare
     v_claims jsonb := nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb;
@@ -170,7 +178,8 @@ begin
     v_course_on := coalesce((select f.enabled from public.prompt_feature_flags f
                               where f.key = 'PROMPT_MANAGER_ENABLED'), false);
     return query
-    select w.id, pg_catalog.max(g.role), w.deleted_at is not null
+    select g.workspace_id, pg_catalog.max(g.role),
+           exists (select 1 from public.workspaces x where x.id = g.workspace_id and x.deleted_at is not null)
       from (
             select m.workspace_id, m.role from public.workspace_members m where m.user_id = v_uid
             union all
@@ -183,9 +192,9 @@ begin
             select a.id, 'admin'::public.workspace_role
               from public.workspaces a where v_padmin and a.kind <> 'personal'
            ) g
-      join public.workspaces w on w.id = g.workspace_id
-     where not (w.kind = 'course' and g.role = 'viewer' and not v_course_on)
-     group by w.id, w.deleted_at;
+     where v_course_on or g.role > 'viewer'
+        or not exists (select 1 from public.workspaces k where k.id = g.workspace_id and k.kind = 'course')
+     group by g.workspace_id;
 end;
 $$;
 comment on function private.caller_workspace_roles() is
@@ -196,17 +205,22 @@ grant execute on function private.caller_workspace_roles() to authenticated, ser
 /**
  * Workspaces (not soft-deleted) where the caller holds at least `min_role`. Policies call it as
  * `workspace_id = any((select private.caller_workspace_ids('viewer'))::uuid[])`: one InitPlan per statement.
+ * PL/pgSQL, not SQL: a SQL function with a SET clause is never inlined and is parsed and planned
+ * again on every call; PL/pgSQL keeps its (generic) plan for the session.
  */
 create function private.caller_workspace_ids(min_role public.workspace_role)
     returns uuid[]
-    language sql
+    language plpgsql
     stable
     security invoker
     set search_path = ''
+    set plan_cache_mode = force_generic_plan
 as $$
-    select coalesce(pg_catalog.array_agg(r.workspace_id), '{}')
-      from private.caller_workspace_roles() r
-     where r.role >= min_role and not r.deleted;
+begin
+    return coalesce((select pg_catalog.array_agg(r.workspace_id)
+                       from private.caller_workspace_roles() r
+                      where r.role >= min_role and not r.deleted), '{}');
+end;
 $$;
 revoke execute on function private.caller_workspace_ids(public.workspace_role) from public, anon;
 grant execute on function private.caller_workspace_ids(public.workspace_role) to authenticated, service_role;

@@ -351,12 +351,17 @@ drop policy "prompts: admins can create prompts" on public.prompts;
 drop policy "prompts: admins can update prompts" on public.prompts;
 drop policy "prompts: admins can delete prompts" on public.prompts;
 
--- The viewer branch comes first (each InitPlan runs only when first needed).
+-- "Viewer of the workspace, and the prompt is published or the caller a contributor there" (the
+-- contributor set is part of the viewer set). One workspace test ANDed with the rest, not an OR of
+-- two: an OR of two `= any(...)` made the planner read a workspace's prompts through a BitmapOr and
+-- sort them all, where `workspace_id = W order by position limit 50` should stop after 50 index
+-- entries (bench/README.md). The contributor InitPlan runs only when a row is not published.
 create policy "prompts: viewers read published, contributors all prompts"
     on public.prompts for select to authenticated
     using (
-        (status = 'published' and not is_deleted and workspace_id = any((select private.caller_workspace_ids('viewer'))::uuid[]))
-        or workspace_id = any((select private.caller_workspace_ids('contributor'))::uuid[])
+        workspace_id = any((select private.caller_workspace_ids('viewer'))::uuid[])
+        and ((status = 'published' and not is_deleted)
+             or workspace_id = any((select private.caller_workspace_ids('contributor'))::uuid[]))
     );
 create policy "prompts: contributors create prompts in their workspace"
     on public.prompts for insert to authenticated
