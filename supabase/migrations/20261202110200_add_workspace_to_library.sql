@@ -38,11 +38,15 @@ comment on column public.prompt_modules.workspace_id is 'The workspace this modu
 -- Lessons ---------------------------------------------------------------------------------------
 alter table public.prompt_lessons add column workspace_id uuid;
 update public.prompt_lessons l set workspace_id = m.workspace_id from public.prompt_modules m where m.id = l.module_id;
+-- The composite foreign key replaces v1's module_id one (it checks the same module, and its
+-- workspace): two foreign keys between the same tables would make `prompt_modules?select=*,
+-- prompt_lessons(*)` ambiguous for PostgREST (300 PGRST201).
 alter table public.prompt_lessons
     alter column workspace_id set not null,
     add constraint prompt_lessons_module_id_workspace_id_fkey
         foreign key (module_id, workspace_id) references public.prompt_modules (id, workspace_id)
-        on update cascade on delete cascade;
+        on update cascade on delete cascade,
+    drop constraint prompt_lessons_module_id_fkey;
 create index prompt_lessons_module_id_workspace_id_idx on public.prompt_lessons (module_id, workspace_id);
 create index prompt_lessons_workspace_id_idx on public.prompt_lessons (workspace_id);
 comment on column public.prompt_lessons.workspace_id is 'Its module''s workspace (set by the database).';
@@ -92,13 +96,25 @@ alter table public.prompts
         foreign key (workspace_id) references public.workspaces (id) on delete cascade,
     add constraint prompts_module_id_workspace_id_fkey
         foreign key (module_id, workspace_id) references public.prompt_modules (id, workspace_id),
-    -- v1's RESTRICT becomes NO ACTION (checked at the end of the statement): deleting a module that
-    -- still has prompts still fails, but deleting a whole workspace deletes both together.
+    -- The composite foreign key above replaces v1's module_id one, for the same reason as on
+    -- lessons (one relationship per pair of tables for embedding). It is NO ACTION (checked at the
+    -- end of the statement) where v1's was RESTRICT: deleting a module that still has prompts still
+    -- fails, but deleting a whole workspace deletes both together.
     drop constraint prompts_module_id_fkey,
-    add constraint prompts_module_id_fkey foreign key (module_id) references public.prompt_modules (id),
     drop constraint prompts_lesson_id_module_id_fkey,
     add constraint prompts_lesson_id_module_id_fkey
         foreign key (lesson_id, module_id) references public.prompt_lessons (id, module_id);
+-- v1's composite foreign key (id, current_version_id) -> prompt_versions (prompt_id, id) goes too:
+-- with it, prompts and prompt_versions are related twice and the most common read,
+-- `prompts?select=*,prompt_versions(*)`, is ambiguous for PostgREST (300 PGRST201). What it
+-- guaranteed stays enforced by triggers, for every role: the pointer names a published version of
+-- the same prompt (prompts_guard_current_version, v1), a version's prompt_id never changes (v1),
+-- and a published version is never deleted except with its prompt (prompt_versions_guard_delete).
+alter table public.prompts drop constraint prompts_current_version_id_fkey;
+drop index public.prompts_id_current_version_id_idx;
+comment on column public.prompts.current_version_id is
+    'The published version learners see; always a published version of this prompt (enforced by triggers).';
+
 comment on column public.prompts.workspace_id is
     'The prompt''s workspace: its module''s when it has one, else the one written (default: the default course workspace). Never changes.';
 comment on column public.prompts.module_id is 'The course module (required in course workspaces; optional elsewhere).';

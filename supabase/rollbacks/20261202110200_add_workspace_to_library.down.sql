@@ -4,7 +4,8 @@
  *     prompt_usage_logs (select), v1's grants on modules and lessons, and v1's bodies of
  *     private.set_usage_log_version(), private.assert_prompt_admin() and private.lock_prompt();
  *   - drops the workspace triggers and columns, and restores v1's constraints: module and prompt
- *     slugs unique per module again, prompts.module_id required, RESTRICT foreign keys.
+ *     slugs unique per module again, prompts.module_id required, RESTRICT foreign keys, the
+ *     module_id foreign keys of lessons and prompts, and the composite current-version one.
  * LOSES DATA: v1 has one library, so every module, lesson and prompt (with its versions, favourites
  * and usage events) of a workspace other than the default course workspace is deleted, and the
  * other rows lose their workspace_id. Slugs renamed by the migration keep their new names.
@@ -162,6 +163,11 @@ alter table public.prompts
     add constraint prompts_module_id_slug_key unique (module_id, slug),
     alter column module_id set not null;
 comment on column public.prompts.module_id is null;
+alter table public.prompts
+    add constraint prompts_current_version_id_fkey
+    foreign key (id, current_version_id) references public.prompt_versions (prompt_id, id);
+create index prompts_id_current_version_id_idx on public.prompts (id, current_version_id);
+comment on column public.prompts.current_version_id is 'The published version learners see; always a published version of this prompt.';
 drop index if exists public.prompts_module_id_workspace_id_idx;
 drop index if exists public.prompts_workspace_id_position_idx;
 alter table public.prompts drop column if exists workspace_id;
@@ -169,6 +175,8 @@ alter table public.prompts drop column if exists workspace_id;
 drop index if exists public.prompt_lessons_workspace_id_idx;
 drop index if exists public.prompt_lessons_module_id_workspace_id_idx;
 alter table public.prompt_lessons
+    add constraint prompt_lessons_module_id_fkey
+        foreign key (module_id) references public.prompt_modules (id) on delete cascade,
     drop constraint if exists prompt_lessons_module_id_workspace_id_fkey,
     drop column if exists workspace_id;
 

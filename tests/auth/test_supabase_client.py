@@ -87,9 +87,11 @@ def test_sign_up_needs_the_mailbox_link_then_the_user_reads_prompts_under_rls(
     with psycopg.connect(db_url) as conn:
         conn.execute("insert into public.course_cohort_members (cohort_id, email, status, source_hash) "
                      "values ('auth-standin', %s, 'active', 'x')", (email.lower(),))
-        published = conn.execute("select count(*) from public.prompts where status = 'published' and not is_deleted").fetchone()[0]
-    prompts = app.table("prompts").select("*").execute().data
+        published = conn.execute("select count(*) from public.prompts where status = 'published' and not is_deleted "
+                                 "and workspace_id = (select id from public.workspaces where is_default)").fetchone()[0]
+    prompts = app.table("prompts").select("*,prompt_versions(*)").execute().data
     assert published > 0 and len(prompts) == published
+    assert all(p["prompt_versions"] and all(v["published"] for v in p["prompt_versions"]) for p in prompts)
     favorite = app.table("prompt_favorites").insert({"prompt_id": prompts[0]["id"]}).execute().data
     assert favorite[0]["user_id"] == signed_up.user.id  # default auth.uid() from the stand-in's token
 

@@ -78,59 +78,42 @@ def get(rest, path: str, token: str, **kwargs):
 
 
 # -- the project's schema, with the real supabase client --------------------------------------------
-def test_prompts_with_prompt_versions_is_ambiguous_as_in_postgrest(as_learner):
-    """Two foreign keys relate prompts and prompt_versions (prompt_versions.prompt_id, and the
-    composite prompts(id, current_version_id) -> prompt_versions(prompt_id, id)): PostgREST 12
-    answers 300 PGRST201 and lists both, in its order (one-to-many before many-to-one)."""
-    with pytest.raises(APIError) as caught:
-        as_learner.table("prompts").select("id,title,prompt_versions(*)").execute()
-    err = caught.value
-    assert err.code == "PGRST201"
-    assert err.message == ("Could not embed because more than one relationship was found for 'prompts' "
-                           "and 'prompt_versions'")
-    assert err.details == [
-        {"cardinality": "one-to-many", "embedding": "prompts with prompt_versions",
-         "relationship": "prompt_versions_prompt_id_fkey using prompts(id) and prompt_versions(prompt_id)"},
-        {"cardinality": "many-to-one", "embedding": "prompts with prompt_versions",
-         "relationship": "prompts_current_version_id_fkey using prompts(id, current_version_id) and "
-                         "prompt_versions(prompt_id, id)"},
-    ]
-    assert err.hint == ("Try changing 'prompt_versions' to one of the following: "
-                        "'prompt_versions!prompt_versions_prompt_id_fkey', "
-                        "'prompt_versions!prompts_current_version_id_fkey'. "
-                        "Find the desired relationship in the 'details' key.")
+#: The learner is a viewer of the default course workspace (v1's library) only.
+IN_COURSE = "p.workspace_id = (select id from public.workspaces where is_default)"
 
 
-def test_the_other_direction_is_ambiguous_too(as_learner):
-    with pytest.raises(APIError) as caught:
-        as_learner.table("prompt_versions").select("id,prompts(*)").execute()
-    assert caught.value.code == "PGRST201"
-    assert [d["cardinality"] for d in caught.value.details] == ["one-to-many", "many-to-one"]
+def test_prompts_with_prompt_versions_embeds_every_visible_version(db, as_learner):
+    """`prompts?select=*,prompt_versions(*)`, the most common read: one foreign key relates the two
+    tables (v2 dropped v1's composite current-version key, which made it 300 PGRST201), so the
+    learner gets each visible prompt with exactly its published versions."""
+    rows = as_learner.table("prompts").select("*,prompt_versions(*)").execute().data
+    expected: dict[str, list[int]] = {}
+    for prompt_id, number in db.execute(
+            "select p.id, v.version_number from public.prompts p join public.prompt_versions v on v.prompt_id = p.id "
+            f"where p.status = 'published' and not p.is_deleted and v.published and {IN_COURSE} order by 1, 2"):
+        expected.setdefault(str(prompt_id), []).append(number)
+    assert {r["id"]: sorted(v["version_number"] for v in r["prompt_versions"]) for r in rows} == expected
+    assert all(r["current_version_id"] in {v["id"] for v in r["prompt_versions"]} for r in rows)
 
 
-@pytest.mark.parametrize("hint", ["prompt_versions_prompt_id_fkey", "prompt_id"])
+def test_a_version_embeds_its_prompt_as_an_object(as_learner):
+    rows = as_learner.table("prompt_versions").select("id,prompt_id,prompts(id,slug)").limit(5).execute().data
+    assert rows and all(r["prompts"]["id"] == r["prompt_id"] for r in rows)
+
+
+@pytest.mark.parametrize("hint", ["", "!prompt_versions_prompt_id_fkey", "!prompt_id"])
 def test_learner_embeds_only_published_versions_of_visible_prompts(db, as_learner, hint):
-    rows = (as_learner.table("prompts").select(f"id,title,prompt_versions!{hint}(*)")
+    rows = (as_learner.table("prompts").select(f"id,title,prompt_versions{hint}(*)")
             .order("id").execute().data)
     expected: dict[str, list[int]] = {}
     for prompt_id, number in db.execute(
             "select p.id, v.version_number from public.prompts p join public.prompt_versions v on v.prompt_id = p.id "
-            "where p.status = 'published' and not p.is_deleted and v.published order by 1, 2").fetchall():
+            f"where p.status = 'published' and not p.is_deleted and v.published and {IN_COURSE} order by 1, 2").fetchall():
         expected.setdefault(str(prompt_id), []).append(number)
     assert {r["id"]: sorted(v["version_number"] for v in r["prompt_versions"]) for r in rows} == expected
     assert all(v["published"] and v["markdown_body"] for r in rows for v in r["prompt_versions"])
     unpublished = db.execute("select count(*) from public.prompt_versions where not published").fetchone()[0]
     assert unpublished > 0  # the seed has drafts the learner must not see
-
-
-def test_current_version_as_an_object_with_alias(db, as_learner):
-    rows = (as_learner.table("prompts")
-            .select("id,current:prompt_versions!prompts_current_version_id_fkey(id,version_number)")
-            .order("id").execute().data)
-    current = {str(p): str(v) for p, v in db.execute(
-        "select id, current_version_id from public.prompts where status = 'published' and not is_deleted")}
-    assert {r["id"]: r["current"]["id"] for r in rows} == current
-    assert all(set(r["current"]) == {"id", "version_number"} for r in rows)
 
 
 def test_inner_drops_parents_whose_embedded_rows_are_invisible(rest, learner, user_token, db):
@@ -145,7 +128,7 @@ def test_inner_drops_parents_whose_embedded_rows_are_invisible(rest, learner, us
 
 def test_outsider_embeds_empty_arrays_not_errors(as_outsider, db):
     rows = as_outsider.table("prompt_modules").select("slug,prompts(id)").execute().data
-    assert len(rows) == db.execute("select count(*) from public.prompt_modules").fetchone()[0] > 0
+    assert len(rows) == db.execute("select count(*) from public.prompt_modules p where " + IN_COURSE).fetchone()[0] > 0
     assert all(r["prompts"] == [] for r in rows)
 
 
@@ -164,10 +147,10 @@ def test_nested_embeds_with_order_and_limit_from_the_client(as_learner, db):
             .execute().data)
     versions = [p["versions"] for m in rows for lesson in m["lessons"] for p in lesson["prompts"]]
     assert len(versions) == db.execute(
-        "select count(*) from public.prompts where status = 'published' and not is_deleted").fetchone()[0]
+        f"select count(*) from public.prompts p where status = 'published' and not is_deleted and {IN_COURSE}").fetchone()[0]
     latest = {r[0] for r in db.execute(
         "select max(version_number) from public.prompt_versions v join public.prompts p on p.id = v.prompt_id "
-        "where v.published and p.status = 'published' and not p.is_deleted group by p.id")}
+        f"where v.published and p.status = 'published' and not p.is_deleted and {IN_COURSE} group by p.id")}
     assert all(len(v) == 1 for v in versions) and {v[0]["version_number"] for v in versions} == latest
 
 
@@ -194,7 +177,8 @@ def test_count_exact_with_inner_embed_counts_parents_with_matches(rest, learner,
                       "&limit=1", token=learner, headers={"Prefer": "count=exact"})
     expected = db.execute(
         "select count(distinct p.id) from public.prompts p join public.prompt_versions v on v.prompt_id = p.id "
-        "where p.status = 'published' and not p.is_deleted and v.published and v.version_number > 2").fetchone()[0]
+        f"where p.status = 'published' and not p.is_deleted and v.published and v.version_number > 2 and {IN_COURSE}"
+    ).fetchone()[0]
     assert expected > 1
     assert raw.status_code == 206
     assert raw.headers["content-range"] == f"0-0/{expected}"
@@ -204,7 +188,8 @@ def test_legacy_embedded_count(as_learner, db):
     rows = as_learner.table("prompts").select("id,prompt_versions!prompt_id(count)").execute().data
     expected = {str(p): n for p, n in db.execute(
         "select p.id, count(v.id) from public.prompts p left join public.prompt_versions v "
-        "on v.prompt_id = p.id and v.published where p.status = 'published' and not p.is_deleted group by p.id")}
+        f"on v.prompt_id = p.id and v.published where p.status = 'published' and not p.is_deleted and {IN_COURSE} "
+        "group by p.id")}
     assert {r["id"]: r["prompt_versions"][0]["count"] for r in rows} == expected
 
 
@@ -357,8 +342,8 @@ def test_sql_learner_gets_only_published_versions(db_url, learner_claims, db):
 @pytest.mark.parametrize("query, conditions", [
     ("select=id,prompt_versions!prompt_id(id,version_number)&module_id=eq.10000000-0000-4000-a000-000000000001",
      ["prompt_id = prompts.id"]),
-    ("select=id,cv:prompt_versions!prompts_current_version_id_fkey(id)&module_id=eq.10000000-0000-4000-a000-000000000001",
-     ["prompt_id = prompts.id", "id = prompts.current_version_id"]),
+    ("select=id,versions:prompt_versions(id)&module_id=eq.10000000-0000-4000-a000-000000000001",
+     ["prompt_id = prompts.id"]),
 ])
 def test_embed_join_conditions_are_index_conditions(db_url, learner_claims, query, conditions):
     """The correlated join condition reaches an index on prompt_versions (the read path of bench/)."""
