@@ -11,7 +11,7 @@ begin;
 select plan(502);
 
 -- prompt_modules, prompt_lessons: members read; admins and up write -----------------------------
-select pg_temp.ws_matrix('prompt_modules', array[
+select pg_temp.content_matrix('prompt_modules', array[
     --        anon   stranger a-viewer a-contrib a-approver a-admin a-owner padmin jwtadmin cohort service_role
     ['select', 'denied 0       2        2         2          2       2       2      2        0      2',
      $$select * from public.prompt_modules where workspace_id = 'e0000000-0000-4000-a000-00000000000a'$$],
@@ -23,7 +23,7 @@ select pg_temp.ws_matrix('prompt_modules', array[
     ['delete', 'denied 0       0        0         0          1       1       1      1        0      1',
      $$delete from public.prompt_modules where id = 'e1000000-0000-4000-a000-0000000000a2'$$]]);
 
-select pg_temp.ws_matrix('prompt_lessons', array[
+select pg_temp.content_matrix('prompt_lessons', array[
     --        anon   stranger a-viewer a-contrib a-approver a-admin a-owner padmin jwtadmin cohort service_role
     ['select', 'denied 0       2        2         2          2       2       2      2        0      2',
      $$select * from public.prompt_lessons where workspace_id = 'e0000000-0000-4000-a000-00000000000a'$$],
@@ -36,7 +36,7 @@ select pg_temp.ws_matrix('prompt_lessons', array[
      $$delete from public.prompt_lessons where id = 'e2000000-0000-4000-a000-0000000000a2'$$]]);
 
 -- prompts -------------------------------------------------------------------------------------------
-select pg_temp.ws_matrix('prompts', array[
+select pg_temp.content_matrix('prompts', array[
     --        anon   stranger a-viewer a-contrib a-approver a-admin a-owner padmin jwtadmin cohort service_role
     ['select', 'denied 0       2        5         5          5       5       5      5        0      5',
      $$select * from public.prompts where workspace_id = 'e0000000-0000-4000-a000-00000000000a'$$],
@@ -83,8 +83,9 @@ select pg_temp.ws_matrix('prompts', array[
     ['delete (the draft)',
                'denied 0       0        0         0          1       1       1      1        0      1',
      $$delete from public.prompts where id = 'e3000000-0000-4000-a000-0000000000a2'$$],
+    -- Published history is never hard-deleted through the API (issue 17 item 2): soft-delete it.
     ['delete (a published prompt with favorites and events)',
-               'denied 0       0        0         0          1       1       1      1        0      1',
+               'denied 0       0        0         0          !PT409  !PT409  !PT409 !PT409   0      !PT409',
      $$delete from public.prompts where id = 'e3000000-0000-4000-a000-0000000000a5'$$]]);
 
 -- Refused writes that match no row change nothing (viewers, cohort members and strangers).
@@ -99,7 +100,7 @@ select is(pg_temp.call_as('a-viewer', $$select jsonb_agg(slug order by slug) fro
           '["p1", "p5"]', 'a-viewer reads exactly the published, non-deleted prompts p1 and p5');
 
 -- prompt_versions ------------------------------------------------------------------------------------
-select pg_temp.ws_matrix('prompt_versions', array[
+select pg_temp.content_matrix('prompt_versions', array[
     --        anon   stranger a-viewer a-contrib a-approver a-admin a-owner padmin jwtadmin cohort service_role
     ['select', 'denied 0       2        6         6          6       6       6      6        0      6',
      $$select * from public.prompt_versions
@@ -122,7 +123,7 @@ select pg_temp.ws_matrix('prompt_versions', array[
      $$delete from public.prompt_versions where id = 'e4000000-0000-4000-a000-000000000a12'$$],
     -- Published versions are history; for the service role the current-version foreign key holds.
     ['delete (the current, published version)',
-               'denied 0       0        0         0          0       0       0      0        0      !23503',
+               'denied 0       0        0         0          0       0       0      0        0      !PT409',
      $$delete from public.prompt_versions where id = 'e4000000-0000-4000-a000-000000000a11'$$]]);
 
 select is(pg_temp.call_as('a-viewer', $$select jsonb_agg(id order by id) from public.prompt_versions
@@ -131,7 +132,7 @@ select is(pg_temp.call_as('a-viewer', $$select jsonb_agg(id order by id) from pu
           'a-viewer reads exactly the published versions of visible prompts (p1 v1, p5 v1): no draft version, nothing of p3 or p4');
 
 -- The pointer: only admins move current_version_id, and only to a published version of the prompt.
-select pg_temp.ws_matrix('prompts', array[
+select pg_temp.content_matrix('prompts', array[
     ['update (point the draft at its draft version)', '!PT403 !PT403 !23514 !23514',
      $$update public.prompts set current_version_id = 'e4000000-0000-4000-a000-000000000a21'
         where id = 'e3000000-0000-4000-a000-0000000000a2'$$],
@@ -141,7 +142,7 @@ select pg_temp.ws_matrix('prompts', array[
     'a-contrib a-approver a-admin service_role');
 
 -- prompt_favorites: own rows, on prompts the caller can see ---------------------------------------------
-select pg_temp.ws_matrix('prompt_favorites', array[
+select pg_temp.content_matrix('prompt_favorites', array[
     --        anon   stranger a-viewer a-contrib a-approver a-admin a-owner padmin jwtadmin cohort service_role
     ['select', 'denied 0       1        1         0          0       0       0      0        0      2',
      $$select * from public.prompt_favorites
@@ -167,7 +168,7 @@ select pg_temp.ws_matrix('prompt_favorites', array[
         where prompt_id between 'e3000000-0000-4000-a000-0000000000a0' and 'e3000000-0000-4000-a000-0000000000af'$$]]);
 
 -- prompt_usage_logs: own events while opted in; admins read their workspace's ----------------------------
-select pg_temp.ws_matrix('prompt_usage_logs', array[
+select pg_temp.content_matrix('prompt_usage_logs', array[
     --        anon   stranger a-viewer a-contrib a-approver a-admin a-owner padmin jwtadmin cohort service_role
     ['select', 'denied 0       1        1         0          2       2       2      2        0      2',
      $$select * from public.prompt_usage_logs where workspace_id = 'e0000000-0000-4000-a000-00000000000a'$$],
@@ -198,26 +199,30 @@ select is(pg_temp.call_as('a-viewer',
           '{"workspace_id": "e0000000-0000-4000-a000-00000000000a", "version_id": "e4000000-0000-4000-a000-000000000a11"}',
           'an event records its prompt''s workspace and current version, not the ones sent');
 
--- Own events are readable only while opted in: a-viewer opts out (past events anonymised), an event
--- with their id stored by the service afterwards stays hidden from them, not from their admins.
-select is(pg_temp.call_as('a-viewer', $$select public.set_telemetry_opt_out(true) -> 'telemetry_opt_out'$$), 'true',
-          'a-viewer opts out');
+-- Own events are readable only while opted in: a-viewer logs an event, then opts out (past events
+-- anonymised; no identified event of theirs can be stored afterwards, by anyone): the event stays
+-- visible to their admins as an anonymous one, and nothing is "own" for them any more.
 insert into public.prompt_usage_logs (user_id, prompt_id, action)
 select id, 'e3000000-0000-4000-a000-0000000000a5', 'copy' from auth.users where email = 'a-viewer@example.com';
-select pg_temp.ws_matrix('prompt_usage_logs', array[
+select is(pg_temp.call_as('a-viewer', $$select public.set_telemetry_opt_out(true) -> 'telemetry_opt_out'$$), 'true',
+          'a-viewer opts out');
+select pg_temp.content_matrix('prompt_usage_logs', array[
     ['select (own events, opted out)', '0 1',
      $$select * from public.prompt_usage_logs where user_id = auth.uid() or prompt_id = 'e3000000-0000-4000-a000-0000000000a5'$$]],
     'a-viewer a-admin');
 select is(pg_temp.call_as('a-viewer', $$select public.set_telemetry_opt_out(false) -> 'telemetry_opt_out'$$), 'false',
           'a-viewer opts in again');
-select pg_temp.ws_matrix('prompt_usage_logs', array[
-    ['select (own events, opted in)', '1 1',
+-- The anonymised event stays anonymous; a new one is theirs again.
+insert into public.prompt_usage_logs (user_id, prompt_id, action)
+select id, 'e3000000-0000-4000-a000-0000000000a5', 'view' from auth.users where email = 'a-viewer@example.com';
+select pg_temp.content_matrix('prompt_usage_logs', array[
+    ['select (own events, opted in)', '1 2',
      $$select * from public.prompt_usage_logs where user_id = auth.uid() or prompt_id = 'e3000000-0000-4000-a000-0000000000a5'$$]],
     'a-viewer a-admin');
 
 -- A favorite on a prompt that stops being visible is neither readable nor removable by a viewer.
 update public.prompts set status = 'archived', archived_at = now() where id = 'e3000000-0000-4000-a000-0000000000a5';
-select pg_temp.ws_matrix('prompt_favorites', array[
+select pg_temp.content_matrix('prompt_favorites', array[
     ['select (own favorite, prompt archived)', '0 1',
      $$select * from public.prompt_favorites where prompt_id = 'e3000000-0000-4000-a000-0000000000a5'$$],
     ['delete (own favorite, prompt archived)', '0 1',
@@ -226,7 +231,7 @@ select pg_temp.ws_matrix('prompt_favorites', array[
 
 -- Another published version: only admins move the pointer to it (a rollback is the same move).
 update public.prompt_versions set published = true where id = 'e4000000-0000-4000-a000-000000000a12';
-select pg_temp.ws_matrix('prompts', array[
+select pg_temp.content_matrix('prompts', array[
     ['update (point p1 at its other published version)', '0 !PT403 !PT403 1 1 1',
      $$update public.prompts set current_version_id = 'e4000000-0000-4000-a000-000000000a12'
         where id = 'e3000000-0000-4000-a000-0000000000a1'$$]],
@@ -236,7 +241,7 @@ select pg_temp.ws_matrix('prompts', array[
 delete from public.workspace_members
  where workspace_id = 'e0000000-0000-4000-a000-00000000000a'
    and user_id = (select id from auth.users where email = 'a-contrib@example.com');
-select pg_temp.ws_matrix('prompt_usage_logs', array[
+select pg_temp.content_matrix('prompt_usage_logs', array[
     ['select (own events, after leaving)', '0',
      $$select * from public.prompt_usage_logs where user_id = auth.uid()$$]],
     'a-contrib');

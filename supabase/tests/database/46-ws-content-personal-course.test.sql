@@ -11,7 +11,7 @@ begin;
 select plan(545);
 
 -- Personal workspace -----------------------------------------------------------------------------------
-select pg_temp.ws_matrix(m.tbl, m.cells, 'anon stranger a-owner solo padmin jwtadmin cohort service_role')
+select pg_temp.content_matrix(m.tbl, m.cells, 'anon stranger a-owner solo padmin jwtadmin cohort service_role')
   from (values
     ('prompt_modules', array[
     --                   anon   stranger a-owner solo padmin jwtadmin cohort service_role
@@ -76,7 +76,7 @@ select pg_temp.ws_matrix(m.tbl, m.cells, 'anon stranger a-owner solo padmin jwta
   ) as m (tbl, cells);
 
 -- Course workspace bound to a cohort ---------------------------------------------------------------------
-select pg_temp.ws_matrix(m.tbl, m.cells,
+select pg_temp.content_matrix(m.tbl, m.cells,
                          'anon stranger c-viewer c-contrib c-approver c-admin c-owner padmin jwtadmin cohort cohort2 service_role')
   from (values
     ('prompt_modules', array[
@@ -158,13 +158,13 @@ select is(pg_temp.call_as('cohort2', $$select to_jsonb(array_agg(distinct worksp
 -- With PROMPT_MANAGER_ENABLED off, course viewers (cohort or member row) read nothing of c;
 -- contributors and up keep working; team and personal workspaces are not affected.
 update public.prompt_feature_flags set enabled = false where key = 'PROMPT_MANAGER_ENABLED';
-select pg_temp.ws_matrix('prompts', array[
+select pg_temp.content_matrix('prompts', array[
     ['select (course c, prompt manager off)', '0 0 5 5 5',
      $$select * from public.prompts where workspace_id = 'e0000000-0000-4000-a000-00000000000c'$$],
     ['select (team a, prompt manager off)', '0 0 0 0 5',
      $$select * from public.prompts where workspace_id = 'e0000000-0000-4000-a000-00000000000a'$$]],
     'c-viewer cohort c-contrib c-admin padmin');
-select pg_temp.ws_matrix('prompts', array[
+select pg_temp.content_matrix('prompts', array[
     ['select (team a / personal d, prompt manager off)', '2 5 5',
      $$select * from public.prompts where workspace_id in ('e0000000-0000-4000-a000-00000000000a', 'e0000000-0000-4000-a000-00000000000d')$$]],
     'a-viewer a-contrib solo');
@@ -199,7 +199,7 @@ select is(pg_temp.landed('padmin', $$insert into public.prompt_lessons (module_i
                                      returning workspace_id$$),
           'wsc-a', 'padmin: a lesson is in its module''s workspace, whatever workspace_id is sent');
 
-select pg_temp.ws_matrix('prompts', array[
+select pg_temp.content_matrix('prompts', array[
     -- No workspace, no module: the default course workspace, which requires a module (said to
     -- those who can see it; c-contrib cannot write it, so RLS refuses first).
     ['insert (no workspace, no module)', 'rls !23514 !23514',
@@ -209,7 +209,7 @@ select pg_temp.ws_matrix('prompts', array[
     ['update (course c: drop the module)', '!23514 !23514 !23514',
      $$update public.prompts set module_id = null, lesson_id = null where id = 'e3000000-0000-4000-a000-0000000000c1'$$]],
     'c-contrib padmin service_role');
-select pg_temp.ws_matrix('prompts', array[
+select pg_temp.content_matrix('prompts', array[
     ['insert (team a, no module)', '1 1',
      $$insert into public.prompts (workspace_id, slug, title) values ('e0000000-0000-4000-a000-00000000000a', 'nomodule', 'N')$$],
     ['update (team a: drop the module)', '1 1',
@@ -219,7 +219,7 @@ select pg_temp.ws_matrix('prompts', array[
     'a-contrib padmin');
 
 -- The workspace is the module's (composite foreign key) and never changes.
-select pg_temp.ws_matrix('prompts', array[
+select pg_temp.content_matrix('prompts', array[
     ['insert (workspace a, module of c)', '!23503 !23503',
      $$insert into public.prompts (workspace_id, module_id, slug, title)
        values ('e0000000-0000-4000-a000-00000000000a', 'e1000000-0000-4000-a000-0000000000c1', 'mixed', 'M')$$],
@@ -237,7 +237,7 @@ select pg_temp.ws_matrix('prompts', array[
      $$update public.prompts set workspace_id = 'e0000000-0000-4000-a000-00000000000c' where id = 'e3000000-0000-4000-a000-0000000000a5'$$]],
     'padmin service_role');
 -- Only the service role moves a module (its lessons follow); a lesson alone never leaves its module's workspace.
-select pg_temp.ws_matrix(m.tbl, array[[
+select pg_temp.content_matrix(m.tbl, array[[
     'update (workspace_id of the spare one)', m.codes,
     format($$update public.%I set workspace_id = 'e0000000-0000-4000-a000-00000000000c', slug = 'moved' where id = %L$$, m.tbl, m.id)]],
     'a-admin padmin service_role')
@@ -249,7 +249,7 @@ select pg_temp.ws_matrix(m.tbl, array[[
 select is((select count(*)::integer from public.prompts where slug = 'p1' and workspace_id::text like 'e0000000-%'), 4,
           'the slug p1 exists in four workspaces');
 insert into public.prompts (workspace_id, slug, title) values ('e0000000-0000-4000-a000-00000000000b', 'only-in-b', 'B');
-select pg_temp.ws_matrix('prompts', array[
+select pg_temp.content_matrix('prompts', array[
     ['insert (a slug of a)', '!23505 !23505',
      $$insert into public.prompts (workspace_id, slug, title) values ('e0000000-0000-4000-a000-00000000000a', 'p1', 'Again')$$],
     ['insert (a slug of b, into a)', '1 1',
@@ -259,7 +259,7 @@ select pg_temp.ws_matrix('prompts', array[
     ['update (to a slug of b only)', '1 1',
      $$update public.prompts set slug = 'only-in-b' where id = 'e3000000-0000-4000-a000-0000000000a1'$$]],
     'a-contrib service_role');
-select pg_temp.ws_matrix('prompt_modules', array[
+select pg_temp.content_matrix('prompt_modules', array[
     ['insert (a slug of a)', '!23505 !23505',
      $$insert into public.prompt_modules (workspace_id, slug, title) values ('e0000000-0000-4000-a000-00000000000a', 'm1', 'Again')$$],
     ['insert (a new slug)', '1 1',

@@ -26,7 +26,7 @@ as $$
 $$;
 
 -- Team workspace a ---------------------------------------------------------------------------------------
-select pg_temp.ws_matrix('prompts', array[
+select pg_temp.content_matrix('prompts', array[
     --        anon   stranger a-viewer a-contrib a-approver a-admin a-owner padmin jwtadmin cohort b-admin service_role
     ['publish_prompt_version (the draft''s version)',
               '!42501 !PT403   !PT403   !PT403    !PT403     1       1       1      1        !PT403 !PT404  1',
@@ -50,7 +50,7 @@ select pg_temp.ws_matrix('prompts', array[
 
 -- Personal workspace d: its owner publishes; platform admins and admins of other workspaces get
 -- PT404 (they cannot see it), everybody else PT403.
-select pg_temp.ws_matrix('prompts', array[
+select pg_temp.content_matrix('prompts', array[
     --        anon   stranger a-owner solo padmin jwtadmin cohort service_role
     [r.name || ' (personal d, p' || r.n || ')',
               '!42501 !PT403   !PT404  1    !PT404 !PT404   !PT403 1',
@@ -59,7 +59,7 @@ select pg_temp.ws_matrix('prompts', array[
   from (values ('publish', 2), ('archive', 1), ('unarchive', 3), ('soft_delete', 5), ('restore', 4)) r (name, n);
 
 -- Course workspace c: cohort viewers never publish.
-select pg_temp.ws_matrix('prompts', array[
+select pg_temp.content_matrix('prompts', array[
     --        c-viewer c-contrib c-approver c-admin c-owner cohort cohort2 padmin
     [r.name || ' (course c, p' || r.n || ')',
               '!PT403  !PT403    !PT403     1       1       !PT403 !PT403  1',
