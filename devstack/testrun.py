@@ -15,6 +15,7 @@ from devstack import settings
 from devstack.cluster import Cluster, ClusterError, free_port
 
 PGTAP_DIR = settings.ROOT / "supabase" / "tests" / "database"
+PGTAP_JOBS = 2
 
 
 def run_pgtap(cluster: Cluster) -> int:
@@ -27,7 +28,9 @@ def run_pgtap(cluster: Cluster) -> int:
     # pg_prove mangles a URL with a query string, so hand it libpq's separate settings.
     env = {**os.environ, "PGHOST": "127.0.0.1", "PGPORT": str(cluster.port), "PGUSER": "postgres",
            "PGPASSWORD": "postgres", "PGDATABASE": "postgres", "PGSSLMODE": "disable"}
-    return subprocess.run(["pg_prove", "--failures", *files], env=env).returncode
+    # Two jobs: every file runs in its own transaction and rolls back, so files do not see each
+    # other's rows (a row both touch waits for the other's rollback at worst).
+    return subprocess.run(["pg_prove", "--jobs", str(PGTAP_JOBS), "--failures", *files], env=env).returncode
 
 
 def run_pytest(cluster: Cluster, args: list[str]) -> int:
