@@ -113,7 +113,7 @@ grant execute on function private.default_workspace_id() to authenticated, servi
 
 /**
  * The caller's cohorts: cohort ids where the caller's CONFIRMED e-mail is an active, non-revoked
- * member. Security definer: the lookup must not run through the members table's own policy, and
+ * member (private.active_cohort_ids(), the same lookup as the v1 access rule). Security definer: the lookup must not run through the members table's own policy, and
  * it only ever looks up the caller's own e-mail.
  */
 create function private.caller_active_cohort_ids()
@@ -129,10 +129,8 @@ begin
     if v_email is null then
         return '{}';
     end if;
-    return coalesce((select pg_catalog.array_agg(distinct m.cohort_id)
-                       from public.course_cohort_members m
-                      where m.email operator(extensions.=) v_email::extensions.citext
-                        and m.status = 'active' and m.revoked_at is null), '{}');
+    -- The membership half of the access rule, one probe of the email_key index.
+    return private.active_cohort_ids(v_email);
 end;
 $$;
 revoke execute on function private.caller_active_cohort_ids() from public, anon;
