@@ -151,6 +151,8 @@ grant execute on function private.caller_active_cohort_ids() to authenticated, s
  * plan cached for the session (a custom plan would be planned again on every call); per
  * membership one index-only read of the caller's members rows and one probe of the small index of
  * deleted workspaces; a workspace's kind is only looked at while PROMPT_MANAGER_ENABLED is off.
+ * `jit = off`: the generic plan's estimate (the platform-admin branch counts every workspace)
+ * passes jit_above_cost at 10k workspaces, and JIT-compiling it cost ~25 ms on every call.
  */
 create function private.caller_workspace_roles()
     returns table (workspace_id uuid, role public.workspace_role, deleted boolean)
@@ -159,6 +161,7 @@ create function private.caller_workspace_roles()
     security definer
     set search_path = ''
     set plan_cache_mode = force_generic_plan
+    set jit = off
 as $$
 declare
     v_claims jsonb := nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb;
@@ -213,6 +216,7 @@ create function private.caller_workspace_ids(min_role public.workspace_role)
     security invoker
     set search_path = ''
     set plan_cache_mode = force_generic_plan
+    set jit = off
 as $$
 begin
     return coalesce((select pg_catalog.array_agg(r.workspace_id)
