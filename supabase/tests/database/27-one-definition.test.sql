@@ -5,8 +5,8 @@ begin;
 select plan(7);
 
 select is(array_agg(format('%s.%s', c.table_name, c.column_name) order by c.table_name),
-          array['prompt_lessons.slug', 'prompt_modules.slug', 'prompts.slug'],
-          'every v1 slug column has the domain public.slug')
+          array['prompt_lessons.slug', 'prompt_modules.slug', 'prompts.slug', 'workspaces.slug'],
+          'every slug column (v1''s and the workspaces'') has the domain public.slug')
   from information_schema.columns c
  where c.table_schema = 'public' and c.domain_name = 'slug';
 select is((select count(*)::integer from pg_constraint k

@@ -96,13 +96,17 @@ select ok((h -> 'nodes calling helpers')::integer > 0
 -- two InitPlans (the viewer and the contributor sets), and the same plan whether the caller is in
 -- 102 workspaces (a-viewer) or 2 (a-approver).
 select is(jsonb_build_object(
-              'index scans on prompts_workspace_id_position_idx',
-              (select count(*) from pg_temp.plan_nodes(p.plan) n where n ->> 'Index Name' = 'prompts_workspace_id_position_idx') > 0,
+              -- the planner picks the (workspace_id, position, id) index or, for a workspace of ~1,000
+              -- prompts, a bitmap scan of the (workspace_id, slug) one and a top-N sort: either way an
+              -- index on workspace_id (bench/ measures the time)
+              'index scans on prompts by workspace_id',
+              (select count(*) from pg_temp.plan_nodes(p.plan) n
+                where n ->> 'Index Name' in ('prompts_workspace_id_position_idx', 'prompts_workspace_id_slug_key')) > 0,
               'sequential scans', (select count(*) from pg_temp.plan_nodes(p.plan) n where n ->> 'Node Type' = 'Seq Scan'),
               'SubPlans', (select count(*) from pg_temp.plan_nodes(p.plan) n where n ->> 'Subplan Name' like 'SubPlan%'),
               'InitPlans', (select count(*) from pg_temp.plan_nodes(p.plan) n where n ->> 'Parent Relationship' = 'InitPlan'),
               'rows', p.plan -> 'Actual Rows'),
-          '{"index scans on prompts_workspace_id_position_idx": true, "sequential scans": 0, "SubPlans": 0, "InitPlans": 2, "rows": 50}',
+          '{"index scans on prompts by workspace_id": true, "sequential scans": 0, "SubPlans": 0, "InitPlans": 2, "rows": 50}',
           format('%s: the list read of workspace a uses its index, with the helpers as two InitPlans', p.actor))
   from (select a.actor, pg_temp.plan(a.actor, $$select * from public.prompts where workspace_id = 'e0000000-0000-4000-a000-00000000000a'
                                                  order by position limit 50$$) as plan
