@@ -8,28 +8,28 @@ export type Database = {
           Tables: {
             "course_cohort_members": {
                   Row: {
-                    "circle_member_id": string | null,"cohort_id": string,"created_at": string,"email": string,"first_name": string | null,"id": string,"last_name": string | null,"last_synced_at": string,"revoked_at": string | null,"source_hash": string,"status": string,"updated_at": string
+                    "circle_member_id": string | null,"cohort_id": string,"created_at": string,"email": string,"email_key": string,"first_name": string | null,"id": string,"last_name": string | null,"last_synced_at": string,"revoked_at": string | null,"source_hash": string,"status": string,"updated_at": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "circle_member_id"?: string | null,"cohort_id": string,"created_at"?: string,"email": string,"first_name"?: string | null,"id"?: string,"last_name"?: string | null,"last_synced_at"?: string,"revoked_at"?: string | null,"source_hash": string,"status"?: string,"updated_at"?: string
+                    "circle_member_id"?: string | null,"cohort_id": string,"created_at"?: string,"email": string,"email_key"?: never,"first_name"?: string | null,"id"?: string,"last_name"?: string | null,"last_synced_at"?: string,"revoked_at"?: string | null,"source_hash": string,"status"?: string,"updated_at"?: string
                   }
                   Update: {
-                    "circle_member_id"?: string | null,"cohort_id"?: string,"created_at"?: string,"email"?: string,"first_name"?: string | null,"id"?: string,"last_name"?: string | null,"last_synced_at"?: string,"revoked_at"?: string | null,"source_hash"?: string,"status"?: string,"updated_at"?: string
+                    "circle_member_id"?: string | null,"cohort_id"?: string,"created_at"?: string,"email"?: string,"email_key"?: never,"first_name"?: string | null,"id"?: string,"last_name"?: string | null,"last_synced_at"?: string,"revoked_at"?: string | null,"source_hash"?: string,"status"?: string,"updated_at"?: string
                   }
                   Relationships: [
                     
                   ]
                 },"course_cohort_sync_runs": {
                   Row: {
-                    "cohort_id": string | null,"created_at": string,"deactivated_count": number,"delivery_id": string,"error_message": string | null,"error_rows": NonNullable<Json>,"finished_at": string | null,"id": string,"inserted_count": number,"mode": string | null,"started_at": string,"status": string,"total_rows": number,"unchanged_count": number,"updated_count": number
+                    "cohort_id": string | null,"created_at": string,"deactivated_count": number,"delivery_id": string,"error_message": string | null,"error_rows": NonNullable<Json>,"failure_reason": string | null,"finished_at": string | null,"id": string,"inserted_count": number,"mode": string | null,"started_at": string,"status": Database["public"]['Enums']["cohort_sync_status"],"total_rows": number,"unchanged_count": number,"updated_count": number
                   }
                   ComputedFields: never
                   Insert: {
-                    "cohort_id"?: string | null,"created_at"?: string,"deactivated_count"?: number,"delivery_id": string,"error_message"?: string | null,"error_rows"?: NonNullable<Json>,"finished_at"?: string | null,"id"?: string,"inserted_count"?: number,"mode"?: string | null,"started_at"?: string,"status": string,"total_rows"?: number,"unchanged_count"?: number,"updated_count"?: number
+                    "cohort_id"?: string | null,"created_at"?: string,"deactivated_count"?: number,"delivery_id": string,"error_message"?: string | null,"error_rows"?: NonNullable<Json>,"failure_reason"?: string | null,"finished_at"?: string | null,"id"?: string,"inserted_count"?: number,"mode"?: string | null,"started_at"?: string,"status": Database["public"]['Enums']["cohort_sync_status"],"total_rows"?: number,"unchanged_count"?: number,"updated_count"?: number
                   }
                   Update: {
-                    "cohort_id"?: string | null,"created_at"?: string,"deactivated_count"?: number,"delivery_id"?: string,"error_message"?: string | null,"error_rows"?: NonNullable<Json>,"finished_at"?: string | null,"id"?: string,"inserted_count"?: number,"mode"?: string | null,"started_at"?: string,"status"?: string,"total_rows"?: number,"unchanged_count"?: number,"updated_count"?: number
+                    "cohort_id"?: string | null,"created_at"?: string,"deactivated_count"?: number,"delivery_id"?: string,"error_message"?: string | null,"error_rows"?: NonNullable<Json>,"failure_reason"?: string | null,"finished_at"?: string | null,"id"?: string,"inserted_count"?: number,"mode"?: string | null,"started_at"?: string,"status"?: Database["public"]['Enums']["cohort_sync_status"],"total_rows"?: number,"unchanged_count"?: number,"updated_count"?: number
                   }
                   Relationships: [
                     
@@ -98,48 +98,54 @@ isOneToOne: false
                   ]
                 },"prompt_lessons": {
                   Row: {
-                    "created_at": string,"description": string | null,"id": string,"module_id": string,"position": number,"slug": string,"title": string,"updated_at": string
+                    "created_at": string,"description": string | null,"id": string,"module_id": string,"position": number,"slug": string,"title": string,"updated_at": string,"workspace_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "created_at"?: string,"description"?: string | null,"id"?: string,"module_id": string,"position"?: number,"slug": string,"title": string,"updated_at"?: string
+                    "created_at"?: string,"description"?: string | null,"id"?: string,"module_id": string,"position"?: number,"slug": string,"title": string,"updated_at"?: string,"workspace_id": string
                   }
                   Update: {
-                    "created_at"?: string,"description"?: string | null,"id"?: string,"module_id"?: string,"position"?: number,"slug"?: string,"title"?: string,"updated_at"?: string
+                    "created_at"?: string,"description"?: string | null,"id"?: string,"module_id"?: string,"position"?: number,"slug"?: string,"title"?: string,"updated_at"?: string,"workspace_id"?: string
                   }
                   Relationships: [
                     {
-      foreignKeyName: "prompt_lessons_module_id_fkey"
-      columns: ["module_id"]
+      foreignKeyName: "prompt_lessons_module_id_workspace_id_fkey"
+      columns: ["module_id","workspace_id"]
 isOneToOne: false
       referencedRelation: "prompt_modules"
-      referencedColumns: ["id"]
+      referencedColumns: ["id","workspace_id"]
     }
                   ]
                 },"prompt_modules": {
                   Row: {
-                    "created_at": string,"description": string | null,"id": string,"position": number,"slug": string,"title": string,"updated_at": string
+                    "created_at": string,"description": string | null,"id": string,"position": number,"slug": string,"title": string,"updated_at": string,"workspace_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "created_at"?: string,"description"?: string | null,"id"?: string,"position"?: number,"slug": string,"title": string,"updated_at"?: string
+                    "created_at"?: string,"description"?: string | null,"id"?: string,"position"?: number,"slug": string,"title": string,"updated_at"?: string,"workspace_id"?: string
                   }
                   Update: {
-                    "created_at"?: string,"description"?: string | null,"id"?: string,"position"?: number,"slug"?: string,"title"?: string,"updated_at"?: string
+                    "created_at"?: string,"description"?: string | null,"id"?: string,"position"?: number,"slug"?: string,"title"?: string,"updated_at"?: string,"workspace_id"?: string
                   }
                   Relationships: [
-                    
+                    {
+      foreignKeyName: "prompt_modules_workspace_id_fkey"
+      columns: ["workspace_id"]
+isOneToOne: false
+      referencedRelation: "workspaces"
+      referencedColumns: ["id"]
+    }
                   ]
                 },"prompt_usage_logs": {
                   Row: {
-                    "action": string,"created_at": string,"id": string,"metadata": Json | null,"occurred_at": string,"prompt_id": string,"user_id": string | null,"version_id": string | null
+                    "action": string,"created_at": string,"id": string,"metadata": Json | null,"occurred_at": string,"prompt_id": string,"user_id": string | null,"version_id": string | null,"workspace_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "action": string,"created_at"?: string,"id"?: string,"metadata"?: Json | null,"occurred_at"?: string,"prompt_id": string,"user_id"?: string | null,"version_id"?: string | null
+                    "action": string,"created_at"?: string,"id"?: string,"metadata"?: Json | null,"occurred_at"?: string,"prompt_id": string,"user_id"?: string | null,"version_id"?: string | null,"workspace_id": string
                   }
                   Update: {
-                    "action"?: string,"created_at"?: string,"id"?: string,"metadata"?: Json | null,"occurred_at"?: string,"prompt_id"?: string,"user_id"?: string | null,"version_id"?: string | null
+                    "action"?: string,"created_at"?: string,"id"?: string,"metadata"?: Json | null,"occurred_at"?: string,"prompt_id"?: string,"user_id"?: string | null,"version_id"?: string | null,"workspace_id"?: string
                   }
                   Relationships: [
                     {
@@ -153,6 +159,12 @@ isOneToOne: false
       columns: ["version_id"]
 isOneToOne: false
       referencedRelation: "prompt_versions"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "prompt_usage_logs_workspace_id_fkey"
+      columns: ["workspace_id"]
+isOneToOne: false
+      referencedRelation: "workspaces"
       referencedColumns: ["id"]
     }
                   ]
@@ -192,35 +204,109 @@ isOneToOne: false
                   ]
                 },"prompts": {
                   Row: {
-                    "archived_at": string | null,"created_at": string,"created_by": string | null,"current_version_id": string | null,"deleted_at": string | null,"description": string | null,"id": string,"is_deleted": boolean,"lesson_id": string | null,"module_id": string,"position": number,"published_at": string | null,"slug": string,"status": string,"tags": (string)[],"title": string,"updated_at": string
+                    "archived_at": string | null,"created_at": string,"created_by": string | null,"current_version_id": string | null,"deleted_at": string | null,"description": string | null,"id": string,"is_deleted": boolean,"lesson_id": string | null,"module_id": string | null,"position": number,"published_at": string | null,"slug": string,"status": string,"tags": (string)[],"title": string,"updated_at": string,"workspace_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "archived_at"?: string | null,"created_at"?: string,"created_by"?: string | null,"current_version_id"?: string | null,"deleted_at"?: string | null,"description"?: string | null,"id"?: string,"is_deleted"?: boolean,"lesson_id"?: string | null,"module_id": string,"position"?: number,"published_at"?: string | null,"slug": string,"status"?: string,"tags"?: (string)[],"title": string,"updated_at"?: string
+                    "archived_at"?: string | null,"created_at"?: string,"created_by"?: string | null,"current_version_id"?: string | null,"deleted_at"?: string | null,"description"?: string | null,"id"?: string,"is_deleted"?: boolean,"lesson_id"?: string | null,"module_id"?: string | null,"position"?: number,"published_at"?: string | null,"slug": string,"status"?: string,"tags"?: (string)[],"title": string,"updated_at"?: string,"workspace_id": string
                   }
                   Update: {
-                    "archived_at"?: string | null,"created_at"?: string,"created_by"?: string | null,"current_version_id"?: string | null,"deleted_at"?: string | null,"description"?: string | null,"id"?: string,"is_deleted"?: boolean,"lesson_id"?: string | null,"module_id"?: string,"position"?: number,"published_at"?: string | null,"slug"?: string,"status"?: string,"tags"?: (string)[],"title"?: string,"updated_at"?: string
+                    "archived_at"?: string | null,"created_at"?: string,"created_by"?: string | null,"current_version_id"?: string | null,"deleted_at"?: string | null,"description"?: string | null,"id"?: string,"is_deleted"?: boolean,"lesson_id"?: string | null,"module_id"?: string | null,"position"?: number,"published_at"?: string | null,"slug"?: string,"status"?: string,"tags"?: (string)[],"title"?: string,"updated_at"?: string,"workspace_id"?: string
                   }
                   Relationships: [
                     {
-      foreignKeyName: "prompts_current_version_id_fkey"
-      columns: ["id","current_version_id"]
-isOneToOne: false
-      referencedRelation: "prompt_versions"
-      referencedColumns: ["prompt_id","id"]
-    },{
       foreignKeyName: "prompts_lesson_id_module_id_fkey"
       columns: ["lesson_id","module_id"]
 isOneToOne: false
       referencedRelation: "prompt_lessons"
       referencedColumns: ["id","module_id"]
     },{
-      foreignKeyName: "prompts_module_id_fkey"
-      columns: ["module_id"]
+      foreignKeyName: "prompts_module_id_workspace_id_fkey"
+      columns: ["module_id","workspace_id"]
 isOneToOne: false
       referencedRelation: "prompt_modules"
+      referencedColumns: ["id","workspace_id"]
+    },{
+      foreignKeyName: "prompts_workspace_id_fkey"
+      columns: ["workspace_id"]
+isOneToOne: false
+      referencedRelation: "workspaces"
       referencedColumns: ["id"]
     }
+                  ]
+                },"workspace_cohorts": {
+                  Row: {
+                    "cohort_id": string,"created_at": string,"created_by": string | null,"workspace_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "cohort_id": string,"created_at"?: string,"created_by"?: string | null,"workspace_id": string
+                  }
+                  Update: {
+                    "cohort_id"?: string,"created_at"?: string,"created_by"?: string | null,"workspace_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "workspace_cohorts_workspace_id_fkey"
+      columns: ["workspace_id"]
+isOneToOne: false
+      referencedRelation: "workspaces"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"workspace_invitations": {
+                  Row: {
+                    "accepted_at": string | null,"accepted_by": string | null,"created_at": string,"email": string,"expires_at": string,"id": string,"invited_by": string | null,"revoked_at": string | null,"role": Database["public"]['Enums']["workspace_role"],"token_hash": string,"updated_at": string,"workspace_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "accepted_at"?: string | null,"accepted_by"?: string | null,"created_at"?: string,"email": string,"expires_at"?: string,"id"?: string,"invited_by"?: string | null,"revoked_at"?: string | null,"role"?: Database["public"]['Enums']["workspace_role"],"token_hash": string,"updated_at"?: string,"workspace_id": string
+                  }
+                  Update: {
+                    "accepted_at"?: string | null,"accepted_by"?: string | null,"created_at"?: string,"email"?: string,"expires_at"?: string,"id"?: string,"invited_by"?: string | null,"revoked_at"?: string | null,"role"?: Database["public"]['Enums']["workspace_role"],"token_hash"?: string,"updated_at"?: string,"workspace_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "workspace_invitations_workspace_id_fkey"
+      columns: ["workspace_id"]
+isOneToOne: false
+      referencedRelation: "workspaces"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"workspace_members": {
+                  Row: {
+                    "created_at": string,"created_by": string | null,"role": Database["public"]['Enums']["workspace_role"],"updated_at": string,"updated_by": string | null,"user_id": string,"workspace_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"created_by"?: string | null,"role"?: Database["public"]['Enums']["workspace_role"],"updated_at"?: string,"updated_by"?: string | null,"user_id": string,"workspace_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"created_by"?: string | null,"role"?: Database["public"]['Enums']["workspace_role"],"updated_at"?: string,"updated_by"?: string | null,"user_id"?: string,"workspace_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "workspace_members_workspace_id_fkey"
+      columns: ["workspace_id"]
+isOneToOne: false
+      referencedRelation: "workspaces"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"workspaces": {
+                  Row: {
+                    "created_at": string,"created_by": string | null,"deleted_at": string | null,"description": string | null,"id": string,"is_default": boolean,"kind": Database["public"]['Enums']["workspace_kind"],"name": string,"personal_user_id": string | null,"require_approval": boolean,"slug": string,"updated_at": string,"updated_by": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"created_by"?: string | null,"deleted_at"?: string | null,"description"?: string | null,"id"?: string,"is_default"?: boolean,"kind"?: Database["public"]['Enums']["workspace_kind"],"name": string,"personal_user_id"?: string | null,"require_approval"?: boolean,"slug": string,"updated_at"?: string,"updated_by"?: string | null
+                  }
+                  Update: {
+                    "created_at"?: string,"created_by"?: string | null,"deleted_at"?: string | null,"description"?: string | null,"id"?: string,"is_default"?: boolean,"kind"?: Database["public"]['Enums']["workspace_kind"],"name"?: string,"personal_user_id"?: string | null,"require_approval"?: boolean,"slug"?: string,"updated_at"?: string,"updated_by"?: string | null
+                  }
+                  Relationships: [
+                    
                   ]
                 }
           }
@@ -228,12 +314,65 @@ isOneToOne: false
             [_ in never]: never
           }
           Functions: {
-            "archive_prompt":
+            "accept_workspace_invitation":
+{ Args: { "token": string }; Returns: Json
+                           },
+"add_workspace_member":
+{ Args: { "role"?: Database["public"]['Enums']["workspace_role"],"user_id": string,"workspace_id": string }; Returns: Json
+                           },
+"archive_prompt":
 { Args: { "prompt_id": string }; Returns: Json
+                           },
+"change_workspace_member_role":
+{ Args: { "role": Database["public"]['Enums']["workspace_role"],"user_id": string,"workspace_id": string }; Returns: Json
                            },
 "check_prompt_access":
 { Args: Record<PropertyKey, never>; Returns: Json
                            },
+"create_workspace":
+{ Args: { "description"?: string,"kind"?: Database["public"]['Enums']["workspace_kind"],"name": string,"slug": string }; Returns: {
+              "created_at": string,
+"created_by": string | null,
+"deleted_at": string | null,
+"description": string | null,
+"id": string,
+"is_default": boolean,
+"kind": Database["public"]['Enums']["workspace_kind"],
+"name": string,
+"personal_user_id": string | null,
+"require_approval": boolean,
+"slug": string,
+"updated_at": string,
+"updated_by": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "workspaces"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"delete_workspace":
+{ Args: { "workspace_id": string }; Returns: {
+              "created_at": string,
+"created_by": string | null,
+"deleted_at": string | null,
+"description": string | null,
+"id": string,
+"is_default": boolean,
+"kind": Database["public"]['Enums']["workspace_kind"],
+"name": string,
+"personal_user_id": string | null,
+"require_approval": boolean,
+"slug": string,
+"updated_at": string,
+"updated_by": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "workspaces"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "fn_feature_enabled":
 { Args: { "flag_key": string }; Returns: boolean
                            },
@@ -249,15 +388,49 @@ isOneToOne: false
 "ingest_usage_events":
 { Args: { "events": Json }; Returns: Json
                            },
+"invite_workspace_member":
+{ Args: { "email": string,"role"?: Database["public"]['Enums']["workspace_role"],"valid_days"?: number,"workspace_id": string }; Returns: Json
+                           },
+"leave_workspace":
+{ Args: { "workspace_id": string }; Returns: Json
+                           },
 "publish_prompt_version":
 { Args: { "changelog"?: string,"markdown_body"?: string,"prompt_id": string,"version_id"?: string }; Returns: Json
                            },
+"publish_prompt_version_idempotent":
+{ Args: { "changelog"?: string,"idempotency_key": string,"markdown_body"?: string,"prompt_id": string,"version_id"?: string }; Returns: Json
+                           },
 "record_failed_cohort_sync":
-{ Args: { "cohort_id": string,"delivery_id": string,"error": string,"mode": string }; Returns: Json
+{ Args: { "cohort_id": string,"delivery_id": string,"error": string,"mode": string,"reason"?: string }; Returns: Json
+                           },
+"remove_workspace_member":
+{ Args: { "user_id": string,"workspace_id": string }; Returns: Json
                            },
 "restore_prompt":
 { Args: { "prompt_id": string }; Returns: Json
                            },
+"restore_workspace":
+{ Args: { "workspace_id": string }; Returns: {
+              "created_at": string,
+"created_by": string | null,
+"deleted_at": string | null,
+"description": string | null,
+"id": string,
+"is_default": boolean,
+"kind": Database["public"]['Enums']["workspace_kind"],
+"name": string,
+"personal_user_id": string | null,
+"require_approval": boolean,
+"slug": string,
+"updated_at": string,
+"updated_by": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "workspaces"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "set_telemetry_opt_out":
 { Args: { "opt_out": boolean }; Returns: Json
                            },
@@ -267,12 +440,15 @@ isOneToOne: false
 "sync_cohort_members":
 { Args: { "delivery_id": string,"payload": Json }; Returns: Json
                            },
+"transfer_workspace_ownership":
+{ Args: { "new_owner_id": string,"workspace_id": string }; Returns: Json
+                           },
 "unarchive_prompt":
 { Args: { "prompt_id": string }; Returns: Json
                            }
           }
           Enums: {
-            [_ in never]: never
+            "cohort_sync_status": "success"|"partial"|"failed","workspace_kind": "personal"|"team"|"course","workspace_role": "viewer"|"contributor"|"approver"|"admin"|"owner"
           }
           CompositeTypes: {
             [_ in never]: never
@@ -388,7 +564,7 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
           Enums: {
-            
+            "cohort_sync_status": ["success", "partial", "failed"],"workspace_kind": ["personal", "team", "course"],"workspace_role": ["viewer", "contributor", "approver", "admin", "owner"]
           }
         }
 } as const

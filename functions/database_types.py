@@ -16,7 +16,15 @@ from typing_extensions import NotRequired, TypeAlias
 
 from pydantic import BaseModel, Field, JsonValue
 
+AuthAalLevel: TypeAlias = Literal["aal1", "aal2", "aal3"]
+
+AuthCodeChallengeMethod: TypeAlias = Literal["s256", "plain"]
+
 PublicCohortSyncStatus: TypeAlias = Literal["success", "partial", "failed"]
+
+PublicWorkspaceKind: TypeAlias = Literal["personal", "team", "course"]
+
+PublicWorkspaceRole: TypeAlias = Literal["viewer", "contributor", "approver", "admin", "owner"]
 
 class PublicCourseCohortMembers(BaseModel):
     circle_member_id: Optional[str] = Field(alias="circle_member_id")
@@ -204,6 +212,7 @@ class PublicPromptLessons(BaseModel):
     slug: str = Field(alias="slug")
     title: str = Field(alias="title")
     updated_at: datetime.datetime = Field(alias="updated_at")
+    workspace_id: uuid.UUID = Field(alias="workspace_id")
 
 class PublicPromptLessonsInsert(TypedDict):
     created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
@@ -214,6 +223,7 @@ class PublicPromptLessonsInsert(TypedDict):
     slug: Annotated[str, Field(alias="slug")]
     title: Annotated[str, Field(alias="title")]
     updated_at: NotRequired[Annotated[datetime.datetime, Field(alias="updated_at")]]
+    workspace_id: Annotated[uuid.UUID, Field(alias="workspace_id")]
 
 class PublicPromptLessonsUpdate(TypedDict):
     created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
@@ -224,6 +234,7 @@ class PublicPromptLessonsUpdate(TypedDict):
     slug: NotRequired[Annotated[str, Field(alias="slug")]]
     title: NotRequired[Annotated[str, Field(alias="title")]]
     updated_at: NotRequired[Annotated[datetime.datetime, Field(alias="updated_at")]]
+    workspace_id: NotRequired[Annotated[uuid.UUID, Field(alias="workspace_id")]]
 
 class PublicPromptModules(BaseModel):
     created_at: datetime.datetime = Field(alias="created_at")
@@ -233,6 +244,7 @@ class PublicPromptModules(BaseModel):
     slug: str = Field(alias="slug")
     title: str = Field(alias="title")
     updated_at: datetime.datetime = Field(alias="updated_at")
+    workspace_id: uuid.UUID = Field(alias="workspace_id")
 
 class PublicPromptModulesInsert(TypedDict):
     created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
@@ -242,6 +254,7 @@ class PublicPromptModulesInsert(TypedDict):
     slug: Annotated[str, Field(alias="slug")]
     title: Annotated[str, Field(alias="title")]
     updated_at: NotRequired[Annotated[datetime.datetime, Field(alias="updated_at")]]
+    workspace_id: NotRequired[Annotated[uuid.UUID, Field(alias="workspace_id")]]
 
 class PublicPromptModulesUpdate(TypedDict):
     created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
@@ -251,6 +264,7 @@ class PublicPromptModulesUpdate(TypedDict):
     slug: NotRequired[Annotated[str, Field(alias="slug")]]
     title: NotRequired[Annotated[str, Field(alias="title")]]
     updated_at: NotRequired[Annotated[datetime.datetime, Field(alias="updated_at")]]
+    workspace_id: NotRequired[Annotated[uuid.UUID, Field(alias="workspace_id")]]
 
 class PublicPromptUsageLogs(BaseModel):
     action: str = Field(alias="action")
@@ -261,6 +275,7 @@ class PublicPromptUsageLogs(BaseModel):
     prompt_id: uuid.UUID = Field(alias="prompt_id")
     user_id: Optional[uuid.UUID] = Field(alias="user_id")
     version_id: Optional[uuid.UUID] = Field(alias="version_id")
+    workspace_id: uuid.UUID = Field(alias="workspace_id")
 
 class PublicPromptUsageLogsInsert(TypedDict):
     action: Annotated[str, Field(alias="action")]
@@ -271,6 +286,7 @@ class PublicPromptUsageLogsInsert(TypedDict):
     prompt_id: Annotated[uuid.UUID, Field(alias="prompt_id")]
     user_id: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="user_id")]]
     version_id: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="version_id")]]
+    workspace_id: Annotated[uuid.UUID, Field(alias="workspace_id")]
 
 class PublicPromptUsageLogsUpdate(TypedDict):
     action: NotRequired[Annotated[str, Field(alias="action")]]
@@ -281,6 +297,7 @@ class PublicPromptUsageLogsUpdate(TypedDict):
     prompt_id: NotRequired[Annotated[uuid.UUID, Field(alias="prompt_id")]]
     user_id: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="user_id")]]
     version_id: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="version_id")]]
+    workspace_id: NotRequired[Annotated[uuid.UUID, Field(alias="workspace_id")]]
 
 class PublicPromptUserPreferences(BaseModel):
     created_at: datetime.datetime = Field(alias="created_at")
@@ -343,7 +360,7 @@ class PublicPrompts(BaseModel):
     id: uuid.UUID = Field(alias="id")
     is_deleted: bool = Field(alias="is_deleted")
     lesson_id: Optional[uuid.UUID] = Field(alias="lesson_id")
-    module_id: uuid.UUID = Field(alias="module_id")
+    module_id: Optional[uuid.UUID] = Field(alias="module_id")
     position: int = Field(alias="position")
     published_at: Optional[datetime.datetime] = Field(alias="published_at")
     slug: str = Field(alias="slug")
@@ -351,6 +368,7 @@ class PublicPrompts(BaseModel):
     tags: List[str] = Field(alias="tags")
     title: str = Field(alias="title")
     updated_at: datetime.datetime = Field(alias="updated_at")
+    workspace_id: uuid.UUID = Field(alias="workspace_id")
 
 class PublicPromptsInsert(TypedDict):
     archived_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="archived_at")]]
@@ -362,7 +380,7 @@ class PublicPromptsInsert(TypedDict):
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     is_deleted: NotRequired[Annotated[bool, Field(alias="is_deleted")]]
     lesson_id: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="lesson_id")]]
-    module_id: Annotated[uuid.UUID, Field(alias="module_id")]
+    module_id: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="module_id")]]
     position: NotRequired[Annotated[int, Field(alias="position")]]
     published_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="published_at")]]
     slug: Annotated[str, Field(alias="slug")]
@@ -370,6 +388,7 @@ class PublicPromptsInsert(TypedDict):
     tags: NotRequired[Annotated[List[str], Field(alias="tags")]]
     title: Annotated[str, Field(alias="title")]
     updated_at: NotRequired[Annotated[datetime.datetime, Field(alias="updated_at")]]
+    workspace_id: Annotated[uuid.UUID, Field(alias="workspace_id")]
 
 class PublicPromptsUpdate(TypedDict):
     archived_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="archived_at")]]
@@ -381,7 +400,7 @@ class PublicPromptsUpdate(TypedDict):
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     is_deleted: NotRequired[Annotated[bool, Field(alias="is_deleted")]]
     lesson_id: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="lesson_id")]]
-    module_id: NotRequired[Annotated[uuid.UUID, Field(alias="module_id")]]
+    module_id: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="module_id")]]
     position: NotRequired[Annotated[int, Field(alias="position")]]
     published_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="published_at")]]
     slug: NotRequired[Annotated[str, Field(alias="slug")]]
@@ -389,3 +408,136 @@ class PublicPromptsUpdate(TypedDict):
     tags: NotRequired[Annotated[List[str], Field(alias="tags")]]
     title: NotRequired[Annotated[str, Field(alias="title")]]
     updated_at: NotRequired[Annotated[datetime.datetime, Field(alias="updated_at")]]
+    workspace_id: NotRequired[Annotated[uuid.UUID, Field(alias="workspace_id")]]
+
+class PublicWorkspaceCohorts(BaseModel):
+    cohort_id: str = Field(alias="cohort_id")
+    created_at: datetime.datetime = Field(alias="created_at")
+    created_by: Optional[uuid.UUID] = Field(alias="created_by")
+    workspace_id: uuid.UUID = Field(alias="workspace_id")
+
+class PublicWorkspaceCohortsInsert(TypedDict):
+    cohort_id: Annotated[str, Field(alias="cohort_id")]
+    created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
+    created_by: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="created_by")]]
+    workspace_id: Annotated[uuid.UUID, Field(alias="workspace_id")]
+
+class PublicWorkspaceCohortsUpdate(TypedDict):
+    cohort_id: NotRequired[Annotated[str, Field(alias="cohort_id")]]
+    created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
+    created_by: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="created_by")]]
+    workspace_id: NotRequired[Annotated[uuid.UUID, Field(alias="workspace_id")]]
+
+class PublicWorkspaceInvitations(BaseModel):
+    accepted_at: Optional[datetime.datetime] = Field(alias="accepted_at")
+    accepted_by: Optional[uuid.UUID] = Field(alias="accepted_by")
+    created_at: datetime.datetime = Field(alias="created_at")
+    email: str = Field(alias="email")
+    expires_at: datetime.datetime = Field(alias="expires_at")
+    id: uuid.UUID = Field(alias="id")
+    invited_by: Optional[uuid.UUID] = Field(alias="invited_by")
+    revoked_at: Optional[datetime.datetime] = Field(alias="revoked_at")
+    role: PublicWorkspaceRole = Field(alias="role")
+    token_hash: bytes = Field(alias="token_hash")
+    updated_at: datetime.datetime = Field(alias="updated_at")
+    workspace_id: uuid.UUID = Field(alias="workspace_id")
+
+class PublicWorkspaceInvitationsInsert(TypedDict):
+    accepted_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="accepted_at")]]
+    accepted_by: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="accepted_by")]]
+    created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
+    email: Annotated[str, Field(alias="email")]
+    expires_at: NotRequired[Annotated[datetime.datetime, Field(alias="expires_at")]]
+    id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
+    invited_by: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="invited_by")]]
+    revoked_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="revoked_at")]]
+    role: NotRequired[Annotated[PublicWorkspaceRole, Field(alias="role")]]
+    token_hash: Annotated[bytes, Field(alias="token_hash")]
+    updated_at: NotRequired[Annotated[datetime.datetime, Field(alias="updated_at")]]
+    workspace_id: Annotated[uuid.UUID, Field(alias="workspace_id")]
+
+class PublicWorkspaceInvitationsUpdate(TypedDict):
+    accepted_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="accepted_at")]]
+    accepted_by: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="accepted_by")]]
+    created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
+    email: NotRequired[Annotated[str, Field(alias="email")]]
+    expires_at: NotRequired[Annotated[datetime.datetime, Field(alias="expires_at")]]
+    id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
+    invited_by: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="invited_by")]]
+    revoked_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="revoked_at")]]
+    role: NotRequired[Annotated[PublicWorkspaceRole, Field(alias="role")]]
+    token_hash: NotRequired[Annotated[bytes, Field(alias="token_hash")]]
+    updated_at: NotRequired[Annotated[datetime.datetime, Field(alias="updated_at")]]
+    workspace_id: NotRequired[Annotated[uuid.UUID, Field(alias="workspace_id")]]
+
+class PublicWorkspaceMembers(BaseModel):
+    created_at: datetime.datetime = Field(alias="created_at")
+    created_by: Optional[uuid.UUID] = Field(alias="created_by")
+    role: PublicWorkspaceRole = Field(alias="role")
+    updated_at: datetime.datetime = Field(alias="updated_at")
+    updated_by: Optional[uuid.UUID] = Field(alias="updated_by")
+    user_id: uuid.UUID = Field(alias="user_id")
+    workspace_id: uuid.UUID = Field(alias="workspace_id")
+
+class PublicWorkspaceMembersInsert(TypedDict):
+    created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
+    created_by: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="created_by")]]
+    role: NotRequired[Annotated[PublicWorkspaceRole, Field(alias="role")]]
+    updated_at: NotRequired[Annotated[datetime.datetime, Field(alias="updated_at")]]
+    updated_by: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="updated_by")]]
+    user_id: Annotated[uuid.UUID, Field(alias="user_id")]
+    workspace_id: Annotated[uuid.UUID, Field(alias="workspace_id")]
+
+class PublicWorkspaceMembersUpdate(TypedDict):
+    created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
+    created_by: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="created_by")]]
+    role: NotRequired[Annotated[PublicWorkspaceRole, Field(alias="role")]]
+    updated_at: NotRequired[Annotated[datetime.datetime, Field(alias="updated_at")]]
+    updated_by: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="updated_by")]]
+    user_id: NotRequired[Annotated[uuid.UUID, Field(alias="user_id")]]
+    workspace_id: NotRequired[Annotated[uuid.UUID, Field(alias="workspace_id")]]
+
+class PublicWorkspaces(BaseModel):
+    created_at: datetime.datetime = Field(alias="created_at")
+    created_by: Optional[uuid.UUID] = Field(alias="created_by")
+    deleted_at: Optional[datetime.datetime] = Field(alias="deleted_at")
+    description: Optional[str] = Field(alias="description")
+    id: uuid.UUID = Field(alias="id")
+    is_default: bool = Field(alias="is_default")
+    kind: PublicWorkspaceKind = Field(alias="kind")
+    name: str = Field(alias="name")
+    personal_user_id: Optional[uuid.UUID] = Field(alias="personal_user_id")
+    require_approval: bool = Field(alias="require_approval")
+    slug: str = Field(alias="slug")
+    updated_at: datetime.datetime = Field(alias="updated_at")
+    updated_by: Optional[uuid.UUID] = Field(alias="updated_by")
+
+class PublicWorkspacesInsert(TypedDict):
+    created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
+    created_by: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="created_by")]]
+    deleted_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="deleted_at")]]
+    description: NotRequired[Annotated[Optional[str], Field(alias="description")]]
+    id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
+    is_default: NotRequired[Annotated[bool, Field(alias="is_default")]]
+    kind: NotRequired[Annotated[PublicWorkspaceKind, Field(alias="kind")]]
+    name: Annotated[str, Field(alias="name")]
+    personal_user_id: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="personal_user_id")]]
+    require_approval: NotRequired[Annotated[bool, Field(alias="require_approval")]]
+    slug: Annotated[str, Field(alias="slug")]
+    updated_at: NotRequired[Annotated[datetime.datetime, Field(alias="updated_at")]]
+    updated_by: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="updated_by")]]
+
+class PublicWorkspacesUpdate(TypedDict):
+    created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
+    created_by: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="created_by")]]
+    deleted_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="deleted_at")]]
+    description: NotRequired[Annotated[Optional[str], Field(alias="description")]]
+    id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
+    is_default: NotRequired[Annotated[bool, Field(alias="is_default")]]
+    kind: NotRequired[Annotated[PublicWorkspaceKind, Field(alias="kind")]]
+    name: NotRequired[Annotated[str, Field(alias="name")]]
+    personal_user_id: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="personal_user_id")]]
+    require_approval: NotRequired[Annotated[bool, Field(alias="require_approval")]]
+    slug: NotRequired[Annotated[str, Field(alias="slug")]]
+    updated_at: NotRequired[Annotated[datetime.datetime, Field(alias="updated_at")]]
+    updated_by: NotRequired[Annotated[Optional[uuid.UUID], Field(alias="updated_by")]]
