@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -66,8 +67,16 @@ def test_state_root_the_server_user_cannot_reach_is_refused_with_the_variable(tm
 
 
 def _sleeper(*marker: str) -> subprocess.Popen:
-    """A process that sleeps; with a "devstack" marker in its command line it looks like the API."""
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *marker])
+    """A process that sleeps; with a "devstack" marker in its command line it looks like the API.
+
+    Returned once the child has exec'd: until then /proc shows the parent's (pytest's) command line,
+    and the pid would look stale."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *marker])
+    cmdline = Path(f"/proc/{proc.pid}/cmdline")
+    deadline = time.monotonic() + 10
+    while b"time.sleep(60)" not in cmdline.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return proc
 
 
 def test_api_pid_files_of_dead_or_foreign_processes_are_stale(tmp_path):
