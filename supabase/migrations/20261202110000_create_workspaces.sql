@@ -111,6 +111,23 @@ comment on function private.default_workspace_id() is
 revoke execute on function private.default_workspace_id() from public, anon;
 grant execute on function private.default_workspace_id() to authenticated, service_role;
 
+/** True when the workspace is a course workspace (one primary-key probe; for policies and RPCs). */
+create function private.is_course_workspace(ws uuid)
+    returns boolean
+    language plpgsql
+    stable
+    security definer
+    set search_path = ''
+as $$
+begin
+    return exists (select 1 from public.workspaces w where w.id = ws and w.kind = 'course');
+end;
+$$;
+comment on function private.is_course_workspace(uuid) is
+    'Security definer: reads only the kind of one workspace, whatever the caller may read (a kind reveals nothing the caller''s row does not already name).';
+revoke execute on function private.is_course_workspace(uuid) from public, anon;
+grant execute on function private.is_course_workspace(uuid) to authenticated, service_role;
+
 /**
  * The caller's cohorts: cohort ids where the caller's CONFIRMED e-mail is an active, non-revoked
  * member (private.active_cohort_ids(), the same lookup as the v1 access rule). Security definer: the lookup must not run through the members table's own policy, and

@@ -209,7 +209,7 @@ begin
     -- answer never tells a non-member that the id is a course workspace.
     if new.module_id is null
        and (private.is_trusted_caller() or private.workspace_role(new.workspace_id) is not null)
-       and exists (select 1 from public.workspaces w where w.id = new.workspace_id and w.kind = 'course') then
+       and private.is_course_workspace(new.workspace_id) then
         raise exception 'a prompt in a course workspace belongs to a module' using errcode = '23514',
             hint = 'Give module_id.';
     end if;

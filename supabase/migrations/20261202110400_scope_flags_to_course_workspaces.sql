@@ -9,23 +9,6 @@
  * The insert policy on prompt_usage_logs checks the logging flag the same way, for direct inserts.
  */
 
-/** True when the workspace is a course workspace (one primary-key probe; for policies and RPCs). */
-create function private.is_course_workspace(ws uuid)
-    returns boolean
-    language plpgsql
-    stable
-    security definer
-    set search_path = ''
-as $$
-begin
-    return exists (select 1 from public.workspaces w where w.id = ws and w.kind = 'course');
-end;
-$$;
-comment on function private.is_course_workspace(uuid) is
-    'Security definer: reads only the kind of one workspace, whatever the caller may read (a kind reveals nothing the caller''s row does not already name).';
-revoke execute on function private.is_course_workspace(uuid) from public, anon;
-grant execute on function private.is_course_workspace(uuid) to authenticated, service_role;
-
 drop policy "prompt_usage_logs: users log their own events on visible prompts" on public.prompt_usage_logs;
 create policy "prompt_usage_logs: users log their own events on visible prompts"
     on public.prompt_usage_logs for insert to authenticated
@@ -89,8 +72,7 @@ begin
     if not public.fn_feature_enabled('PROMPT_MANAGER_ENABLED')
        and not exists (select 1 from jsonb_to_recordset(events) as e(prompt_id uuid)
                          join public.prompts p on p.id = e.prompt_id
-                         join public.workspaces w on w.id = p.workspace_id
-                        where w.kind <> 'course') then
+                        where not private.is_course_workspace(p.workspace_id)) then
         raise exception 'the prompt manager is disabled' using errcode = 'PT503';
     end if;
 
@@ -109,9 +91,7 @@ begin
       from jsonb_to_recordset(events) as e(prompt_id uuid, action text, occurred_at timestamptz, metadata jsonb)
      where exists (select 1 from public.prompts p
                     where p.id = e.prompt_id
-                      and (v_course_logging
-                           or not exists (select 1 from public.workspaces w
-                                           where w.id = p.workspace_id and w.kind = 'course')));
+                      and (v_course_logging or not private.is_course_workspace(p.workspace_id)));
     get diagnostics v_stored = row_count;
 
     return jsonb_build_object(

@@ -28,6 +28,7 @@ drop function if exists private.workspace_role(uuid);
 drop function if exists private.caller_workspace_ids(public.workspace_role);
 drop function if exists private.caller_workspace_roles();
 drop function if exists private.caller_active_cohort_ids();
+drop function if exists private.is_course_workspace(uuid);
 drop function if exists private.default_workspace_id();
 drop type if exists public.workspace_kind;
 drop type if exists public.workspace_role;

@@ -1,8 +1,7 @@
 /**
  * Rollback of 20261202110400_scope_flags_to_course_workspaces.sql.
  *   - restores the insert policy on prompt_usage_logs and ingest_usage_events() as
- *     20261202100500_close_opt_out_race.sql left them (the flags govern every workspace again);
- *   - drops private.is_course_workspace().
+ *     20261202100500_close_opt_out_race.sql left them (the flags govern every workspace again).
  * Loses no data. Run after every later migration is rolled back (`python -m devstack.rollback`
  * does); the history row is deleted so `supabase migration up` applies the migration again.
  */
@@ -94,8 +93,6 @@ begin
     );
 end;
 $$;
-
-drop function if exists private.is_course_workspace(uuid);
 
 delete from supabase_migrations.schema_migrations where version = '20261202110400';
 
