@@ -307,7 +307,9 @@ def test_hostile_prompt_and_version_fields_are_stored_verbatim_through_rest(api,
     with psycopg.connect(db_url, autocommit=True) as conn:
         @settings(PROPERTY, max_examples=EXAMPLES // 2)
         @given(title=title, description=st.none() | _hostile, tags=tags,
-               markdown=st.text(_storable, min_size=1, max_size=300) | st.sampled_from(SQL_INJECTIONS),
+               # the table refuses a blank body (its own check, tested elsewhere): not hostile input
+               markdown=st.text(_storable, min_size=1, max_size=300).filter(lambda t: not t.isspace())
+               | st.sampled_from(SQL_INJECTIONS),
                changelog=st.none() | _hostile, forged_number=st.integers(-5, 10**6))
         def run(title, description, tags, markdown, changelog, forged_number):
             slug = f"{PREFIX}{world.tag}-{uuid.uuid4().hex[:10]}"
